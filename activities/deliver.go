@@ -1,0 +1,230 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/profile"
+)
+
+// Deliverer makes delivery attempts. Its dependencies are set once at worker
+// start; workflows call its methods through a nil *Deliverer.
+type Deliverer struct {
+	Store  *models.Store
+	HTTP   *http.Client
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// AttemptInput names the delivery to attempt. It carries ids only: the
+// endpoint's URL and secret are read from the store, never written into
+// workflow history.
+type AttemptInput struct {
+	DeliveryID string
+	Trigger    string
+	// Final is true when no scheduled attempt follows if this one fails.
+	Final bool
+	// NextDelay is the scheduled wait before the next attempt (for the
+	// delivery's next_attempt_at); zero when Final.
+	NextDelay time.Duration
+}
+
+// AttemptResult is what happened to one attempt.
+type AttemptResult struct {
+	Number     int
+	Succeeded  bool
+	StatusCode int
+	Error      string
+	LatencyMS  float64
+	// RetryAfter is the wait the receiver asked for with Retry-After on a 429 or 503.
+	RetryAfter time.Duration
+	// Gone is set when the delivery, its endpoint or its event no longer exists: nothing was sent.
+	Gone bool
+
+	// excerpt is the start of the response body: stored with the attempt,
+	// kept out of workflow history (unexported fields are not serialised).
+	excerpt string
+}
+
+func (d *Deliverer) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// Attempt sends one signed POST of a delivery and records it. It is called
+// at least once per scheduled attempt.
+func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult, error) {
+	w, err := d.Store.LoadDeliveryWork(ctx, in.DeliveryID)
+	if errors.Is(err, models.ErrNotFound) {
+		return AttemptResult{Gone: true}, nil
+	}
+	if err != nil {
+		return AttemptResult{}, err
+	}
+	log := d.Logger.With("delivery_id", w.Delivery.ID, "endpoint_id", w.Endpoint.ID, "event_id", w.Event.ID)
+
+	number := w.Delivery.AttemptCount + 1
+	started := d.now()
+	req, headers, err := d.buildRequest(ctx, w, number, started)
+	var res AttemptResult
+	if err != nil {
+		res = AttemptResult{Error: err.Error()}
+	} else {
+		res = d.send(req, w.Endpoint.Timeout())
+	}
+	res.Number = number
+	res.LatencyMS = float64(d.now().Sub(started).Microseconds()) / 1000
+
+	outcome := models.AttemptOutcome{Status: models.DeliveryPending}
+	switch {
+	case res.Succeeded:
+		outcome.Status = models.DeliverySucceeded
+	case in.Final:
+		outcome.Status = models.DeliveryFailed
+	default:
+		next := started.Add(max(in.NextDelay, res.RetryAfter))
+		outcome.NextAttemptAt = &next
+	}
+	a := &models.Attempt{
+		ID:              models.NewID("att"),
+		DeliveryID:      w.Delivery.ID,
+		Number:          number,
+		Trigger:         in.Trigger,
+		URL:             w.Endpoint.URL,
+		RequestHeaders:  headers,
+		StatusCode:      res.StatusCode,
+		Succeeded:       res.Succeeded,
+		LatencyMS:       res.LatencyMS,
+		ResponseExcerpt: res.excerpt,
+		Error:           truncate(res.Error, 1024),
+		StartedAt:       started.UTC(),
+	}
+	res.excerpt = ""
+	if err := d.Store.RecordAttempt(ctx, a, outcome); err != nil {
+		return AttemptResult{}, err
+	}
+	log.Info("delivery.attempted", "attempt", number, "status_code", res.StatusCode,
+		"latency_ms", res.LatencyMS, "succeeded", res.Succeeded, "error", res.Error,
+		"delivery_status", outcome.Status, "trigger", in.Trigger)
+	return res, nil
+}
+
+// buildRequest renders the body and headers with the endpoint's profile.
+// The returned header map is what is stored with the attempt.
+func (d *Deliverer) buildRequest(ctx context.Context, w *models.DeliveryWork, number int, now time.Time) (*http.Request, map[string]string, error) {
+	p, err := profile.Lookup(w.Endpoint.Profile)
+	if err != nil {
+		return nil, nil, err
+	}
+	current, previous := w.Endpoint.Keys(now)
+	r, err := p.Render(profile.Message{
+		EventID:    w.Event.ID,
+		EventType:  w.Event.Type,
+		TenantID:   w.Event.TenantID,
+		Payload:    json.RawMessage(w.Event.Payload),
+		OccurredAt: w.Event.OccurredAt,
+		Attempt:    number,
+		SentAt:     now,
+	}, profile.Keys{Current: current, Previous: previous})
+	if err != nil {
+		return nil, nil, fmt.Errorf("render %s body: %w", w.Endpoint.Profile, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.Endpoint.URL, bytes.NewReader(r.Body))
+	if err != nil {
+		return nil, nil, fmt.Errorf("build request: %w", err)
+	}
+	for k, v := range w.Endpoint.Headers {
+		req.Header.Set(k, v)
+	}
+	for k, vs := range r.Header {
+		req.Header[k] = vs
+	}
+	req.Header.Set("User-Agent", "hookd/1")
+	stored := make(map[string]string, len(req.Header))
+	for k, vs := range req.Header {
+		stored[k] = strings.Join(vs, ", ")
+	}
+	return req, stored, nil
+}
+
+func (d *Deliverer) send(req *http.Request, timeout time.Duration) AttemptResult {
+	ctx, cancel := context.WithTimeout(req.Context(), timeout)
+	defer cancel()
+	resp, err := d.HTTP.Do(req.WithContext(ctx))
+	if err != nil {
+		return AttemptResult{Error: describeError(err, timeout)}
+	}
+	defer resp.Body.Close()
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, models.MaxResponseExcerpt))
+	// Drain a little more so the connection can be reused; give up past that.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	res := AttemptResult{StatusCode: resp.StatusCode, excerpt: strings.ToValidUTF8(string(body), "\uFFFD")}
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		res.Succeeded = true
+	default:
+		res.Error = fmt.Sprintf("HTTP %d", resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		}
+	}
+	if readErr != nil && res.Succeeded {
+		// The status line came back 2xx within the timeout: that is success,
+		// even if the body was cut short.
+		res.Error = ""
+	}
+	return res
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date, bounded to a week.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		d = time.Duration(min(max(secs, 0), int64(models.MaxRetryDelay/time.Second))) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), models.MaxRetryDelay)
+}
+
+// describeError turns a transport error into a short message without the URL.
+func describeError(err error, timeout time.Duration) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()):
+		return fmt.Sprintf("timeout: no response within %s", models.FormatDuration(timeout))
+	case errors.Is(err, ErrPrivateTarget):
+		return "refused: " + err.Error() + " (set HOOKD_ALLOW_PRIVATE_TARGETS to allow it)"
+	}
+	return err.Error()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,270 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/profile"
+)
+
+// endpointRequest is the body of POST /v1/endpoints (and, with every field
+// optional, of PATCH). Pointers tell "absent" from "empty".
+type endpointRequest struct {
+	URL            *string           `json:"url"`
+	TenantID       *string           `json:"tenant_id"`
+	EventTypes     []string          `json:"event_types"`
+	Profile        *string           `json:"profile"`
+	Secret         *string           `json:"secret"`
+	Headers        map[string]string `json:"headers"`
+	RetrySchedule  []string          `json:"retry_schedule"`
+	Timeout        *string           `json:"timeout"`
+	PauseThreshold *int              `json:"pause_threshold"`
+	Description    *string           `json:"description"`
+}
+
+// endpointJSON is an endpoint as the API shows it. The secret appears only
+// when it is created (or rotated).
+type endpointJSON struct {
+	ID             string            `json:"id"`
+	TenantID       string            `json:"tenant_id"`
+	URL            string            `json:"url"`
+	Description    string            `json:"description"`
+	EventTypes     []string          `json:"event_types"`
+	Profile        string            `json:"profile"`
+	Secret         string            `json:"secret,omitempty"`
+	Headers        map[string]string `json:"headers"`
+	RetrySchedule  models.Schedule   `json:"retry_schedule"`
+	Timeout        string            `json:"timeout"`
+	PauseThreshold int               `json:"pause_threshold"`
+	State          string            `json:"state"`
+	PausedAt       *time.Time        `json:"paused_at"`
+	PauseReason    string            `json:"pause_reason,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+func toEndpointJSON(e *models.Endpoint, withSecret bool) endpointJSON {
+	out := endpointJSON{
+		ID: e.ID, TenantID: e.TenantID, URL: e.URL, Description: e.Description,
+		EventTypes: e.EventTypes, Profile: e.Profile, Headers: e.Headers,
+		RetrySchedule: e.RetrySchedule, Timeout: models.FormatDuration(e.Timeout()),
+		PauseThreshold: e.PauseThreshold, State: e.State, PausedAt: e.PausedAt,
+		PauseReason: e.PauseReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+	}
+	if out.Headers == nil {
+		out.Headers = map[string]string{}
+	}
+	if out.RetrySchedule == nil {
+		out.RetrySchedule = models.Schedule{}
+	}
+	if withSecret {
+		out.Secret = e.Secret
+	}
+	return out
+}
+
+func (a *API) createEndpoint(c *gin.Context) error {
+	var req endpointRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	now := a.now().UTC()
+	e := &models.Endpoint{
+		ID:             models.NewID("ep"),
+		EventTypes:     []string{"*"},
+		Profile:        profile.Default,
+		RetrySchedule:  append(models.Schedule(nil), models.DefaultSchedule...),
+		TimeoutMS:      models.DefaultTimeout.Milliseconds(),
+		PauseThreshold: models.DefaultPauseThreshold,
+		State:          models.EndpointActive,
+		Headers:        map[string]string{},
+		CreatedAt:      now,
+		UpdatedAt:      now,
+	}
+	if req.URL == nil {
+		return invalid("url", "is required")
+	}
+	if req.TenantID == nil {
+		return invalid("tenant_id", "is required")
+	}
+	if err := applyEndpointRequest(e, &req); err != nil {
+		return err
+	}
+	if req.Secret == nil {
+		p, _ := profile.Lookup(e.Profile)
+		secret, err := p.NewSecret()
+		if err != nil {
+			return err
+		}
+		e.Secret = secret
+	}
+	if err := a.store.CreateEndpoint(c.Request.Context(), e); err != nil {
+		return err
+	}
+	a.log.Info("endpoint.created", "endpoint_id", e.ID, "tenant_id", e.TenantID, "profile", e.Profile)
+	c.JSON(http.StatusCreated, toEndpointJSON(e, true))
+	return nil
+}
+
+func (a *API) getEndpoint(c *gin.Context) error {
+	id := c.Param("id")
+	e, err := a.store.GetEndpoint(c.Request.Context(), id)
+	if err != nil {
+		return storeError(err, "endpoint", id)
+	}
+	c.JSON(http.StatusOK, toEndpointJSON(e, false))
+	return nil
+}
+
+var (
+	tenantPattern    = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+	eventTypePattern = regexp.MustCompile(`^[A-Za-z0-9_\-:]+(\.[A-Za-z0-9_\-:]+)*$`)
+	filterPattern    = regexp.MustCompile(`^(\*|[A-Za-z0-9_\-:]+(\.[A-Za-z0-9_\-:]+)*(\.\*)?)$`)
+)
+
+// reservedHeaders cannot be set per endpoint: the HTTP layer or the profile owns them.
+var reservedHeaders = map[string]bool{
+	"Host": true, "Content-Length": true, "Content-Type": true, "Transfer-Encoding": true,
+	"Connection": true, "Keep-Alive": true, "Upgrade": true, "Te": true, "Trailer": true,
+	"Proxy-Authorization": true, "Proxy-Connection": true, "User-Agent": true,
+}
+
+// applyEndpointRequest validates the fields present in req and copies them
+// onto e. It changes e only when every field is valid.
+func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) error {
+	next := *e
+	if req.URL != nil {
+		if err := validateURL(*req.URL); err != nil {
+			return invalid("url", "%s", err)
+		}
+		next.URL = *req.URL
+	}
+	if req.TenantID != nil {
+		if !tenantPattern.MatchString(*req.TenantID) {
+			return invalid("tenant_id", "must be 1 to 255 printable characters without spaces")
+		}
+		next.TenantID = *req.TenantID
+	}
+	if req.EventTypes != nil {
+		if len(req.EventTypes) == 0 || len(req.EventTypes) > 100 {
+			return invalid("event_types", "must list 1 to 100 filters (use [\"*\"] for all events)")
+		}
+		for _, f := range req.EventTypes {
+			if len(f) > 255 || !filterPattern.MatchString(f) {
+				return invalid("event_types", "%q is not an event type, a \"prefix.*\" wildcard or \"*\"", f)
+			}
+		}
+		next.EventTypes = append([]string(nil), req.EventTypes...)
+	}
+	if req.Profile != nil {
+		if _, err := profile.Lookup(*req.Profile); err != nil {
+			return invalid("profile", "%s", err)
+		}
+		next.Profile = *req.Profile
+	}
+	if req.Secret != nil {
+		p, _ := profile.Lookup(next.Profile)
+		if err := p.ValidateSecret(*req.Secret); err != nil {
+			return invalid("secret", "%s", err)
+		}
+		next.Secret = *req.Secret
+	}
+	if req.Headers != nil {
+		if len(req.Headers) > 20 {
+			return invalid("headers", "at most 20 custom headers")
+		}
+		size := 0
+		hs := make(map[string]string, len(req.Headers))
+		for k, v := range req.Headers {
+			ck := textproto.CanonicalMIMEHeaderKey(k)
+			if !validHeaderName(k) || reservedHeaders[ck] || strings.HasPrefix(strings.ToLower(k), "webhook-") {
+				return invalid("headers", "%q cannot be set as a custom header", k)
+			}
+			if strings.ContainsAny(v, "\r\n\x00") || len(v) > 1024 {
+				return invalid("headers", "value of %q must be one line of at most 1024 bytes", k)
+			}
+			size += len(k) + len(v)
+			hs[ck] = v
+		}
+		if size > 8<<10 {
+			return invalid("headers", "custom headers may total at most 8 KiB")
+		}
+		next.Headers = hs
+	}
+	if req.RetrySchedule != nil {
+		s := make(models.Schedule, len(req.RetrySchedule))
+		for i, r := range req.RetrySchedule {
+			d, err := time.ParseDuration(r)
+			if err != nil {
+				return invalid("retry_schedule", "entry %d: %q is not a duration like \"5m\"", i, r)
+			}
+			s[i] = d
+		}
+		if err := s.Validate(); err != nil {
+			return invalid("retry_schedule", "%s", err)
+		}
+		next.RetrySchedule = s
+	}
+	if req.Timeout != nil {
+		d, err := time.ParseDuration(*req.Timeout)
+		if err != nil || d < 100*time.Millisecond || d > time.Minute {
+			return invalid("timeout", "must be a duration from 100ms to 1m, like \"30s\"")
+		}
+		next.TimeoutMS = d.Milliseconds()
+	}
+	if req.PauseThreshold != nil {
+		if *req.PauseThreshold < 1 || *req.PauseThreshold > 10000 {
+			return invalid("pause_threshold", "must be between 1 and 10000")
+		}
+		next.PauseThreshold = *req.PauseThreshold
+	}
+	if req.Description != nil {
+		if len(*req.Description) > 1024 {
+			return invalid("description", "at most 1024 bytes")
+		}
+		next.Description = *req.Description
+	}
+	*e = next
+	return nil
+}
+
+func validateURL(raw string) error {
+	if len(raw) > 2048 {
+		return errors.New("at most 2048 bytes")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("is not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must be an http or https URL")
+	case u.Host == "" || u.Hostname() == "":
+		return errors.New("must have a host")
+	case u.User != nil:
+		return errors.New("must not carry credentials; use headers instead")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return errors.New("must not have a #fragment")
+	}
+	return nil
+}
+
+func validHeaderName(k string) bool {
+	if k == "" || len(k) > 128 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,160 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/hookd/hookd/models"
+)
+
+// Error is the one error shape every route answers with:
+//
+//	{"error": {"code": "validation_failed", "message": "url: must be http or https", "field": "url"}}
+//
+// Code is stable and meant for programs; Message is for people; Field names
+// the request field at fault, when there is one.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Error codes.
+const (
+	CodeInvalidJSON     = "invalid_json"
+	CodeValidation      = "validation_failed"
+	CodeUnauthorized    = "unauthorized"
+	CodeNotFound        = "not_found"
+	CodeConflict        = "conflict"
+	CodeTooLarge        = "payload_too_large"
+	CodeMethod          = "method_not_allowed"
+	CodeUnavailable     = "unavailable"
+	CodeInternal        = "internal_error"
+	CodeUnsupportedType = "unsupported_media_type"
+)
+
+func invalid(field, format string, a ...any) *Error {
+	msg := fmt.Sprintf(format, a...)
+	if field != "" {
+		msg = field + ": " + msg
+	}
+	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Message: msg, Field: field}
+}
+
+func notFound(what, id string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: fmt.Sprintf("%s %s not found", what, id)}
+}
+
+// handler is a route that returns its error instead of writing it.
+type handler func(c *gin.Context) error
+
+// h adapts a handler to gin: an error is attached to the context and the
+// errors middleware renders it.
+func h(fn handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			_ = c.Error(err)
+			c.Abort()
+		}
+	}
+}
+
+// renderErrors is the middleware that turns the last error of a request into
+// the JSON error shape. Errors that are not *Error are logged and answered
+// as 500 without their text, which may hold internals.
+func (a *API) renderErrors(c *gin.Context) {
+	c.Next()
+	if len(c.Errors) == 0 || c.Writer.Written() {
+		return
+	}
+	err := c.Errors.Last().Err
+	var ae *Error
+	if !errors.As(err, &ae) {
+		a.log.Error("api.internal_error", "method", c.Request.Method, "path", c.FullPath(), "error", err)
+		ae = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"}
+	}
+	c.JSON(ae.Status, gin.H{"error": ae})
+}
+
+// decodeJSON reads the request body into dst strictly: one JSON value, no
+// unknown fields, within the body limit. Errors name the offending field.
+func decodeJSON(c *gin.Context, dst any) error {
+	if ct := c.ContentType(); ct != "" && ct != "application/json" {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: CodeUnsupportedType, Message: "Content-Type must be application/json"}
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err)
+		}
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON, Message: "request body must hold exactly one JSON object"}
+	}
+	return nil
+}
+
+func jsonError(err error) *Error {
+	var (
+		mbe *http.MaxBytesError
+		se  *json.SyntaxError
+		te  *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return &Error{Status: http.StatusRequestEntityTooLarge, Code: CodeTooLarge,
+			Message: fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)}
+	case errors.Is(err, io.EOF):
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON, Message: "request body is empty; a JSON object is required"}
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON, Message: "request body is not valid JSON: " + err.Error()}
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON, Message: "request body must be a JSON object"}
+		}
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Field: te.Field,
+			Message: fmt.Sprintf("%s: must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Field: field,
+			Message: fmt.Sprintf("%s: unknown field", field)}
+	}
+	// Errors from a field's own UnmarshalJSON (e.g. the retry schedule).
+	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Message: err.Error()}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "slice":
+		return "an array"
+	case "map", "struct":
+		return "an object"
+	case "bool":
+		return "a boolean"
+	case "int", "int64", "float64":
+		return "a number"
+	}
+	return k
+}
+
+// storeError maps store sentinel errors to API errors.
+func storeError(err error, what, id string) error {
+	if errors.Is(err, models.ErrNotFound) {
+		return notFound(what, id)
+	}
+	return err
+}

@@ -1,0 +1,129 @@
+// Package api is hookd's REST API (Gin, JSON, bearer API keys). It stores
+// through package models and starts or signals workflows by id; it never
+// delivers anything itself.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/hookd/hookd/models"
+)
+
+// MaxBodyBytes bounds every request body (events included): 1 MiB.
+const MaxBodyBytes = 1 << 20
+
+// Temporal is what the API needs of a Temporal client.
+type Temporal interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+}
+
+// Deps is everything the API is built from.
+type Deps struct {
+	Store    *models.Store
+	Temporal Temporal
+	APIKeys  []string
+	Logger   *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// API holds the route handlers' dependencies.
+type API struct {
+	store    *models.Store
+	temporal Temporal
+	keys     [][32]byte
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New builds the whole route table.
+func New(d Deps) http.Handler {
+	a := &API{store: d.Store, temporal: d.Temporal, log: d.Logger, now: d.Now}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	for _, k := range d.APIKeys {
+		a.keys = append(a.keys, sha256.Sum256([]byte(k)))
+	}
+
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(gin.Recovery(), a.limitBody, a.renderErrors)
+	r.NoRoute(h(func(c *gin.Context) error {
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no route " + c.Request.Method + " " + c.Request.URL.Path}
+	}))
+	r.NoMethod(h(func(c *gin.Context) error {
+		return &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethod, Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path}
+	}))
+
+	r.GET("/healthz", a.healthz)
+	r.GET("/readyz", h(a.readyz))
+
+	v1 := r.Group("/v1", h(a.authenticate))
+	v1.POST("/endpoints", h(a.createEndpoint))
+	v1.GET("/endpoints/:id", h(a.getEndpoint))
+	v1.POST("/events", h(a.createEvent))
+	v1.GET("/deliveries", h(a.listDeliveries))
+	v1.GET("/deliveries/:id", h(a.getDelivery))
+	return r
+}
+
+func (a *API) limitBody(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
+	c.Next()
+}
+
+// authenticate requires "Authorization: Bearer <key>" with one of the
+// configured keys, compared in constant time.
+func (a *API) authenticate(c *gin.Context) error {
+	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if ok {
+		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		match := 0
+		for _, k := range a.keys {
+			match |= subtle.ConstantTimeCompare(sum[:], k[:])
+		}
+		if match == 1 {
+			return nil
+		}
+	}
+	c.Header("WWW-Authenticate", `Bearer realm="hookd"`)
+	return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "a valid API key is required: Authorization: Bearer <key>"}
+}
+
+func (a *API) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+// readyz answers 200 when the database and Temporal both answer.
+func (a *API) readyz(c *gin.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	checks := gin.H{"database": "ok", "temporal": "ok"}
+	ready := true
+	if err := a.store.Ping(ctx); err != nil {
+		checks["database"], ready = "unavailable", false
+	}
+	if _, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], ready = "unavailable", false
+	}
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, gin.H{"ready": ready, "checks": checks})
+	return nil
+}

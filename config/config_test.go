@@ -1,0 +1,58 @@
+package config
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestDevNeedsNoSettings(t *testing.T) {
+	c, err := Load(ModeDev, nil)
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:8080", c.APIAddr)
+	require.Equal(t, "127.0.0.1:7233", c.TemporalAddress)
+	require.Equal(t, "default", c.TemporalNamespace)
+	require.Equal(t, 8233, c.TemporalUIPort)
+	require.True(t, c.AllowPrivate, "dev delivers to local receivers")
+	require.Empty(t, c.DatabaseURL)
+}
+
+func TestUnknownSettingStopsStartUpNamingIt(t *testing.T) {
+	_, err := Load(ModeDev, []string{"HOOKD_API_ADRR=127.0.0.1:1", "PATH=/bin"})
+	require.ErrorContains(t, err, "HOOKD_API_ADRR")
+}
+
+func TestInvalidSettingsAreNamed(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mode Mode
+		env  []string
+		want string
+	}{
+		"bad api addr":            {ModeDev, []string{"HOOKD_API_ADDR=8080"}, "HOOKD_API_ADDR"},
+		"api without key":         {ModeAPI, []string{"HOOKD_DATABASE_URL=postgres://x@h/db"}, "HOOKD_API_KEY"},
+		"worker without database": {ModeWorker, nil, "HOOKD_DATABASE_URL"},
+		"non-postgres database":   {ModeDev, []string{"HOOKD_DATABASE_URL=mysql://x"}, "HOOKD_DATABASE_URL"},
+		"short key":               {ModeDev, []string{"HOOKD_API_KEY=short"}, "HOOKD_API_KEY"},
+		"bad private targets":     {ModeAPI, []string{"HOOKD_ALLOW_PRIVATE_TARGETS=maybe"}, "HOOKD_ALLOW_PRIVATE_TARGETS"},
+		"bad log level":           {ModeDev, []string{"HOOKD_LOG_LEVEL=loud"}, "HOOKD_LOG_LEVEL"},
+		"bad ui port":             {ModeDev, []string{"HOOKD_TEMPORAL_UI_PORT=x"}, "HOOKD_TEMPORAL_UI_PORT"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(tc.mode, tc.env)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestProductionSettings(t *testing.T) {
+	c, err := Load(ModeWorker, []string{
+		"HOOKD_DATABASE_URL=postgres://hookd@db:5432/hookd",
+		"HOOKD_API_KEY=0123456789abcdef, fedcba9876543210",
+		"HOOKD_ALLOW_PRIVATE_TARGETS=10.1.0.0/16,fd00::/8",
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"0123456789abcdef", "fedcba9876543210"}, c.APIKeys)
+	require.False(t, c.AllowPrivate)
+	require.Len(t, c.AllowedPrefixes, 2)
+	require.Equal(t, "json", c.LogFormat)
+}

@@ -1,0 +1,104 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Event is something that happened in the sender's product, accepted once per
+// idempotency key.
+type Event struct {
+	ID             string    `gorm:"primaryKey;size:40"`
+	TenantID       string    `gorm:"size:255;not null;index:idx_events_tenant"`
+	Type           string    `gorm:"size:255;not null;index"`
+	Payload        string    `gorm:"type:text;not null"` // the JSON object as received, key order kept
+	OccurredAt     time.Time `gorm:"not null"`
+	IdempotencyKey string    `gorm:"size:255;not null;uniqueIndex"`
+	RequestHash    string    `gorm:"size:64;not null"` // sha256 of the canonical request, to tell a retry from a conflicting reuse of the key
+	CreatedAt      time.Time
+}
+
+// ErrIdempotencyConflict is returned when an idempotency key was already used
+// for a different request.
+var ErrIdempotencyConflict = errors.New("idempotency key already used with a different request")
+
+// Ingested is the outcome of IngestEvent.
+type Ingested struct {
+	Event      Event
+	Deliveries []Delivery
+	// Replayed is true when the key had been seen before and nothing new was written.
+	Replayed bool
+}
+
+// IngestEvent stores ev and one pending delivery per endpoint in a single
+// transaction, so either the event and all its deliveries are durable or
+// nothing is. If ev.IdempotencyKey was used before with the same RequestHash,
+// the earlier event and its deliveries are returned with Replayed set; with a
+// different hash it fails with ErrIdempotencyConflict.
+func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint) (Ingested, error) {
+	deliveries := make([]Delivery, len(endpoints))
+	for i, ep := range endpoints {
+		deliveries[i] = Delivery{
+			ID:         NewID("dlv"),
+			EndpointID: ep.ID,
+			EventID:    ev.ID,
+			Status:     DeliveryPending,
+			CreatedAt:  ev.CreatedAt,
+			UpdatedAt:  ev.CreatedAt,
+		}
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Where("idempotency_key = ?", ev.IdempotencyKey).Limit(1).Find(&Event{})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected > 0 {
+			return errSeenKey
+		}
+		if err := tx.Create(&ev).Error; err != nil {
+			return err
+		}
+		if len(deliveries) > 0 {
+			return tx.CreateInBatches(deliveries, 200).Error
+		}
+		return nil
+	})
+	if err == nil {
+		return Ingested{Event: ev, Deliveries: deliveries}, nil
+	}
+	if !errors.Is(err, errSeenKey) && !isUniqueViolation(err) {
+		return Ingested{}, fmt.Errorf("ingest event: %w", err)
+	}
+	// The key exists, written by an earlier request or a concurrent one that won the race.
+	var prior Event
+	if err := s.db.WithContext(ctx).Take(&prior, "idempotency_key = ?", ev.IdempotencyKey).Error; err != nil {
+		return Ingested{}, fmt.Errorf("load event by idempotency key: %w", err)
+	}
+	if prior.RequestHash != ev.RequestHash {
+		return Ingested{}, ErrIdempotencyConflict
+	}
+	var prev []Delivery
+	if err := s.db.WithContext(ctx).Where("event_id = ?", prior.ID).Order("id").Find(&prev).Error; err != nil {
+		return Ingested{}, fmt.Errorf("load deliveries of event %s: %w", prior.ID, err)
+	}
+	return Ingested{Event: prior, Deliveries: prev, Replayed: true}, nil
+}
+
+var errSeenKey = errors.New("idempotency key seen")
+
+// GetEvent loads one event by id; ErrNotFound if there is none.
+func (s *Store) GetEvent(ctx context.Context, id string) (*Event, error) {
+	var e Event
+	err := s.db.WithContext(ctx).Take(&e, "id = ?", id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load event %s: %w", id, err)
+	}
+	return &e, nil
+}

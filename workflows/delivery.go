@@ -1,0 +1,144 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookd/hookd/activities"
+	"github.com/hookd/hookd/models"
+)
+
+// DeliveryInput starts a Delivery. It holds ids and the schedule, never the
+// endpoint's URL or secret, so workflow history shows nothing sensitive.
+type DeliveryInput struct {
+	DeliveryID string
+	EndpointID string
+	EventID    string
+	// Schedule is the wait before each retry; 1+len(Schedule) attempts in all.
+	Schedule []time.Duration
+	// AttemptTimeout bounds one attempt (the endpoint's HTTP timeout).
+	AttemptTimeout time.Duration
+	// Trigger is recorded on the first attempt: schedule for a new event,
+	// replay or manual for a redelivery.
+	Trigger string
+}
+
+// DeliveryResult is how a Delivery ended.
+type DeliveryResult struct {
+	Status   string
+	Attempts int
+}
+
+// dbSlack is the time an attempt may spend on the store around its HTTP call.
+const dbSlack = 15 * time.Second
+
+// Delivery POSTs one event to one endpoint: at once, then after each wait of
+// the schedule, until an attempt gets a 2xx or the schedule is exhausted. A
+// Retry-After from the receiver may push a retry later, never earlier. A
+// retry-now signal makes one extra attempt at once without consuming the
+// schedule.
+//
+// Each attempt is one local activity, so a delivery that succeeds at once
+// costs a single workflow task: no activity task round-trip through the server.
+func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
+	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: in.AttemptTimeout + dbSlack,
+		// Only hookd's own failures (store unavailable) are errors; they are
+		// retried for as long as it takes, so nothing accepted is dropped.
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+	})
+	var d *activities.Deliverer
+	retryNow := workflow.GetSignalChannel(ctx, SignalRetryNow)
+
+	attempts := 0
+	attempt := func(trigger string, final bool, next time.Duration) (activities.AttemptResult, error) {
+		var r activities.AttemptResult
+		err := workflow.ExecuteLocalActivity(ctx, d.Attempt, activities.AttemptInput{
+			DeliveryID: in.DeliveryID, Trigger: trigger, Final: final, NextDelay: next,
+		}).Get(ctx, &r)
+		if err == nil && !r.Gone {
+			attempts++
+		}
+		return r, err
+	}
+	finish := func(status string) (DeliveryResult, error) {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(status)); err != nil {
+			return DeliveryResult{}, err
+		}
+		return DeliveryResult{Status: status, Attempts: attempts}, nil
+	}
+
+	total := 1 + len(in.Schedule)
+	trigger := in.Trigger
+	var retryAfter time.Duration
+	for n := 0; n < total; n++ {
+		if n > 0 {
+			wait := max(in.Schedule[n-1], retryAfter)
+			succeeded, gone, err := waitOrRetryNow(ctx, wait, retryNow, func(remaining time.Duration) (activities.AttemptResult, error) {
+				return attempt(models.TriggerManual, false, remaining)
+			})
+			if err != nil {
+				return DeliveryResult{}, err
+			}
+			if gone {
+				return finish(models.DeliveryCancelled)
+			}
+			if succeeded {
+				return finish(models.DeliverySucceeded)
+			}
+			trigger = models.TriggerSchedule
+		}
+		var next time.Duration
+		if n+1 < total {
+			next = in.Schedule[n]
+		}
+		r, err := attempt(trigger, n+1 == total, next)
+		if err != nil {
+			return DeliveryResult{}, err
+		}
+		switch {
+		case r.Gone:
+			return finish(models.DeliveryCancelled)
+		case r.Succeeded:
+			return finish(models.DeliverySucceeded)
+		}
+		retryAfter = r.RetryAfter
+	}
+	return finish(models.DeliveryFailed)
+}
+
+// waitOrRetryNow sleeps for wait; each retry-now signal received meanwhile
+// runs one manual attempt. It reports whether a manual attempt succeeded or
+// found the delivery gone, which ends the wait early.
+func waitOrRetryNow(ctx workflow.Context, wait time.Duration, retryNow workflow.ReceiveChannel,
+	manual func(remaining time.Duration) (activities.AttemptResult, error)) (succeeded, gone bool, err error) {
+	due := workflow.Now(ctx).Add(wait)
+	timerCtx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	timer := workflow.NewTimer(timerCtx, wait)
+	for {
+		fired, signalled := false, false
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(timer, func(workflow.Future) { fired = true })
+		sel.AddReceive(retryNow, func(c workflow.ReceiveChannel, _ bool) {
+			c.Receive(ctx, nil)
+			signalled = true
+		})
+		sel.Select(ctx)
+		if fired {
+			return false, false, nil
+		}
+		if signalled {
+			r, err := manual(due.Sub(workflow.Now(ctx)))
+			if err != nil || r.Gone || r.Succeeded {
+				return r.Succeeded, r.Gone, err
+			}
+		}
+	}
+}

@@ -1,0 +1,51 @@
+// Package workflows holds hookd's Temporal workflows: Delivery, one per
+// (event, endpoint). Workflows never touch the database or the network
+// themselves; every side effect is an activity in package activities.
+//
+// Workflow ids, signals and search attributes are part of hookd's interface:
+// operators use them from the Temporal UI and the temporal CLI.
+package workflows
+
+import (
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+)
+
+// TaskQueue is the one task queue hookd's workers poll.
+const TaskQueue = "hookd"
+
+// DeliveryWorkflowID is the id of the workflow delivering eventID to endpointID.
+func DeliveryWorkflowID(endpointID, eventID string) string {
+	return "delivery/" + endpointID + "/" + eventID
+}
+
+// EndpointWorkflowID is the id of the endpoint's long-running health workflow.
+func EndpointWorkflowID(endpointID string) string {
+	return "endpoint/" + endpointID
+}
+
+// Signals.
+const (
+	// SignalRetryNow asks a delivery for one more attempt now, outside its
+	// schedule (the schedule is not consumed).
+	SignalRetryNow = "retry-now"
+)
+
+// Search attributes set on every delivery so the Temporal UI can filter
+// deliveries, e.g. HookdEndpointId = "ep_…" AND HookdDeliveryStatus = "failed".
+var (
+	SAEndpointID     = temporal.NewSearchAttributeKeyKeyword("HookdEndpointId")
+	SAEventID        = temporal.NewSearchAttributeKeyKeyword("HookdEventId")
+	SAEventType      = temporal.NewSearchAttributeKeyKeyword("HookdEventType")
+	SATenant         = temporal.NewSearchAttributeKeyKeyword("HookdTenant")
+	SADeliveryStatus = temporal.NewSearchAttributeKeyKeyword("HookdDeliveryStatus")
+)
+
+// SearchAttributes is what hookd registers on its namespace at start-up.
+func SearchAttributes() map[string]enums.IndexedValueType {
+	out := map[string]enums.IndexedValueType{}
+	for _, k := range []temporal.SearchAttributeKeyKeyword{SAEndpointID, SAEventID, SAEventType, SATenant, SADeliveryStatus} {
+		out[k.GetName()] = enums.INDEXED_VALUE_TYPE_KEYWORD
+	}
+	return out
+}
