@@ -67,6 +67,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 		}
 	}
 
+	cfg = a.Config // the embedded server may have picked the Temporal address
 	dsn := cfg.DatabaseURL
 	if dsn == "" {
 		dsn = models.SQLitePath(cfg.DataDir)
@@ -141,7 +142,7 @@ func (a *App) startDevServer(ctx context.Context) error {
 		DataDir:      a.Config.DataDir,
 		IP:           host,
 		FrontendPort: port,
-		HTTPPort:     -1,
+		HTTPPort:     0,
 		UIPort:       a.Config.TemporalUIPort,
 		Namespace:    a.Config.TemporalNamespace,
 		Logger:       a.log.With("component", "temporal"),

@@ -1,0 +1,176 @@
+// Package e2e runs hookd end to end in the test process: the embedded
+// Temporal server, the worker and the API exactly as `hookd dev` wires them,
+// with real HTTP receivers on loopback.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookd/hookd/app"
+	"github.com/hookd/hookd/config"
+)
+
+// hookd is the one instance the tests in this package share.
+var hookd *app.App
+
+const apiKey = "e2e-test-key-0123456789"
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hookd-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	a, err := startDev(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start hookd:", err)
+		os.Exit(1)
+	}
+	hookd = a
+	code := m.Run()
+	a.Stop(context.Background())
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// startDev starts hookd in dev mode on free ports with its data in dir.
+func startDev(dir string, extraEnv ...string) (*app.App, error) {
+	env := append([]string{
+		"HOOKD_API_ADDR=127.0.0.1:0",
+		"HOOKD_TEMPORAL_ADDRESS=127.0.0.1:0",
+		"HOOKD_TEMPORAL_UI_PORT=0",
+		"HOOKD_DATA_DIR=" + dir,
+		"HOOKD_API_KEY=" + apiKey,
+	}, extraEnv...)
+	cfg, err := config.Load(config.ModeDev, env)
+	if err != nil {
+		return nil, err
+	}
+	// Quiet by default: the embedded server logs errors while it shuts down.
+	level := slog.Level(100)
+	if os.Getenv("HOOKD_E2E_LOG") != "" {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return app.Start(ctx, cfg, log)
+}
+
+// client calls the API of one hookd.
+type client struct {
+	t    *testing.T
+	base string
+	key  string
+}
+
+func api(t *testing.T) *client { return &client{t: t, base: hookd.APIURL, key: apiKey} }
+
+// do sends a request and decodes the JSON answer into a map (or out, if given).
+func (c *client) do(method, path string, body any, header ...string) (int, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	default:
+		buf, err := json.Marshal(b)
+		require.NoError(c.t, err)
+		rd = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	require.NoError(c.t, err)
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(c.t, err)
+	var out map[string]any
+	if len(raw) > 0 {
+		require.NoError(c.t, json.Unmarshal(raw, &out), "body: %s", raw)
+	}
+	return resp.StatusCode, out
+}
+
+// createEndpoint creates an endpoint and returns its id and secret.
+func (c *client) createEndpoint(body map[string]any) (id, secret string) {
+	c.t.Helper()
+	status, out := c.do("POST", "/v1/endpoints", body)
+	require.Equal(c.t, http.StatusCreated, status, "%v", out)
+	return out["id"].(string), out["secret"].(string)
+}
+
+// postEvent ingests an event and returns the response body.
+func (c *client) postEvent(key string, body map[string]any) map[string]any {
+	c.t.Helper()
+	status, out := c.do("POST", "/v1/events", body, "Idempotency-Key", key)
+	require.Equal(c.t, http.StatusAccepted, status, "%v", out)
+	return out
+}
+
+// received is one request a receiver got.
+type received struct {
+	At     time.Time
+	Header http.Header
+	Body   []byte
+}
+
+// receiver is a real HTTP server on loopback. Its answer function decides
+// the status of the n-th request (1-based).
+type receiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	got    []received
+	answer func(n int) int
+}
+
+func newReceiver(t *testing.T, answer func(n int) int) *receiver {
+	r := &receiver{answer: answer}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{At: time.Now(), Header: req.Header.Clone(), Body: body})
+		n := len(r.got)
+		r.mu.Unlock()
+		w.WriteHeader(r.answer(n))
+		fmt.Fprintf(w, "answer %d", n)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func always(status int) func(int) int { return func(int) int { return status } }
+
+func (r *receiver) requests() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, cond, timeout, 20*time.Millisecond, "waiting for %s", what)
+}
