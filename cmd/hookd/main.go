@@ -3,6 +3,7 @@
 //	hookd dev     everything in one process: embedded Temporal (with its UI), worker, API, SQLite
 //	hookd api     the REST API, against HOOKD_TEMPORAL_ADDRESS and HOOKD_DATABASE_URL
 //	hookd worker  the Temporal worker that makes the deliveries
+//	hookd echo    a receiver that prints what it gets, for trying hookd out
 //
 // Settings come from the environment; see `hookd help`.
 package main
@@ -25,6 +26,10 @@ func main() {
 		if len(os.Args) < 2 {
 			os.Exit(2)
 		}
+		return
+	}
+	if os.Args[1] == "echo" {
+		echo(os.Args[2:])
 		return
 	}
 	mode := config.Mode(os.Args[1])
@@ -80,7 +85,7 @@ func newLogger(c config.Config) *slog.Logger {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: hookd dev | api | worker")
+	fmt.Fprintln(os.Stderr, "usage: hookd dev | api | worker | echo [addr]")
 	fmt.Fprintln(os.Stderr, "\nsettings (environment):")
 	for _, s := range config.Settings {
 		fmt.Fprintf(os.Stderr, "  %-28s %s (default: %s)\n", s.Name, s.Help, s.Default)

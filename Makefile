@@ -1,0 +1,33 @@
+# hookd — `make help` lists the targets.
+
+GO      ?= go
+BIN     ?= bin/hookd
+PG_DSN  ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+.PHONY: help run dev build test test-short vet fmt services clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
+
+dev: run
+run: ## run hookd dev: embedded Temporal + UI, worker, API, SQLite under ./data
+	$(GO) run ./cmd/hookd dev
+
+build: ## build bin/hookd
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/hookd
+
+test: services ## run every test (needs Node.js and a local PostgreSQL; installs/starts them if missing)
+	HOOKD_TEST_POSTGRES_DSN='$(PG_DSN)' $(GO) test -count=1 -timeout 30m ./...
+
+test-short: ## unit tests only: no embedded server, no PostgreSQL
+	$(GO) test -count=1 -short ./workflows/ ./config/ ./profile/ ./activities/
+
+vet: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+services: ## make sure the test services are there: PostgreSQL on 127.0.0.1:5432, Node.js
+	@bash scripts/test-services.sh
+
+clean: ## remove build output and dev data
+	rm -rf bin data
