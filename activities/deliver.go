@@ -22,9 +22,10 @@ import (
 // Deliverer makes delivery attempts. Its dependencies are set once at worker
 // start; workflows call its methods through a nil *Deliverer.
 type Deliverer struct {
-	Store  *models.Store
-	HTTP   *http.Client
-	Logger *slog.Logger
+	Store    *models.Store
+	HTTP     *http.Client
+	Logger   *slog.Logger
+	Reporter HealthReporter
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -51,8 +52,16 @@ type AttemptResult struct {
 	LatencyMS  float64
 	// RetryAfter is the wait the receiver asked for with Retry-After on a 429 or 503.
 	RetryAfter time.Duration
-	// Gone is set when the delivery, its endpoint or its event no longer exists: nothing was sent.
+	// Gone is set when the delivery, its endpoint or its event no longer
+	// exists, or the endpoint is disabled: nothing was sent.
 	Gone bool
+	// Held is set when the endpoint is paused: nothing was sent, no attempt
+	// was used up, and the delivery is now held until the endpoint is unpaused.
+	Held bool
+	// Report is what the endpoint's health workflow must be told, when it
+	// must: every failure, and a success while the endpoint has failures on
+	// record. A success on a healthy endpoint reports nothing.
+	Report *AttemptReport
 
 	// excerpt is the start of the response body: stored with the attempt,
 	// kept out of workflow history (unexported fields are not serialised).
@@ -77,6 +86,20 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		return AttemptResult{}, err
 	}
 	log := d.Logger.With("delivery_id", w.Delivery.ID, "endpoint_id", w.Endpoint.ID, "event_id", w.Event.ID)
+	switch w.Endpoint.State {
+	case models.EndpointDisabled:
+		return AttemptResult{Gone: true}, nil
+	case models.EndpointPaused:
+		held, err := d.Store.MarkHeld(ctx, w.Delivery.ID, w.Endpoint.ID)
+		if err != nil {
+			return AttemptResult{}, err
+		}
+		if held {
+			log.Info("delivery.held", "reason", "endpoint paused")
+			return AttemptResult{Held: true}, nil
+		}
+		// Unpaused since we loaded it: attempt.
+	}
 
 	number := w.Delivery.AttemptCount + 1
 	started := d.now()
@@ -118,10 +141,38 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	if err := d.Store.RecordAttempt(ctx, a, outcome); err != nil {
 		return AttemptResult{}, err
 	}
+	if !res.Succeeded || w.Endpoint.ConsecutiveFailures > 0 {
+		res.Report = &AttemptReport{
+			EndpointID: w.Endpoint.ID, DeliveryID: w.Delivery.ID, Failed: !res.Succeeded,
+			Error: truncate(res.Error, 256), At: started.UTC(), PauseThreshold: w.Endpoint.PauseThreshold,
+		}
+	}
 	log.Info("delivery.attempted", "attempt", number, "status_code", res.StatusCode,
 		"latency_ms", res.LatencyMS, "succeeded", res.Succeeded, "error", res.Error,
 		"delivery_status", outcome.Status, "trigger", in.Trigger)
 	return res, nil
+}
+
+// AttemptReport tells an endpoint's health workflow how an attempt ended.
+type AttemptReport struct {
+	EndpointID     string    `json:"endpoint_id"`
+	DeliveryID     string    `json:"delivery_id"`
+	Failed         bool      `json:"failed"`
+	Error          string    `json:"error,omitempty"`
+	At             time.Time `json:"at"`
+	PauseThreshold int       `json:"pause_threshold"`
+}
+
+// HealthReporter delivers an AttemptReport to the endpoint's health
+// workflow, starting that workflow if it is not running.
+type HealthReporter interface {
+	ReportAttempt(ctx context.Context, r AttemptReport) error
+}
+
+// ReportHealth passes an attempt's report on to the endpoint's health
+// workflow. It is its own activity so that retrying it never repeats the POST.
+func (d *Deliverer) ReportHealth(ctx context.Context, r AttemptReport) error {
+	return d.Reporter.ReportAttempt(ctx, r)
 }
 
 // buildRequest renders the body and headers with the endpoint's profile.

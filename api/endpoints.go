@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/profile"
+	"github.com/hookd/hookd/workflows"
 )
 
 // endpointRequest is the body of POST /v1/endpoints (and, with every field
@@ -108,6 +109,12 @@ func (a *API) createEndpoint(c *gin.Context) error {
 	}
 	if err := a.store.CreateEndpoint(c.Request.Context(), e); err != nil {
 		return err
+	}
+	// The health workflow; if this fails it is started on first need
+	// (signal-with-start), so the endpoint is usable either way.
+	if _, err := a.temporal.ExecuteWorkflow(c.Request.Context(), workflows.EndpointWorkflowOptions(e.ID),
+		workflows.EndpointHealth, workflows.NewEndpointState(e)); err != nil {
+		a.log.Warn("endpoint.workflow_start_failed", "endpoint_id", e.ID, "error", err)
 	}
 	a.log.Info("endpoint.created", "endpoint_id", e.ID, "tenant_id", e.TenantID, "profile", e.Profile)
 	c.JSON(http.StatusCreated, toEndpointJSON(e, true))

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/workflows"
 )
 
 // MaxBodyBytes bounds every request body (events included): 1 MiB.
@@ -23,7 +24,7 @@ const MaxBodyBytes = 1 << 20
 
 // Temporal is what the API needs of a Temporal client.
 type Temporal interface {
-	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	workflows.Starter
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
 }
@@ -77,9 +78,14 @@ func New(d Deps) http.Handler {
 	v1 := r.Group("/v1", h(a.authenticate))
 	v1.POST("/endpoints", h(a.createEndpoint))
 	v1.GET("/endpoints/:id", h(a.getEndpoint))
+	v1.GET("/endpoints/:id/health", h(a.endpointHealth))
+	v1.POST("/endpoints/:id/pause", h(a.pauseEndpoint))
+	v1.POST("/endpoints/:id/unpause", h(a.unpauseEndpoint))
+	v1.POST("/endpoints/:id/replay", h(a.replayEndpoint))
 	v1.POST("/events", h(a.createEvent))
 	v1.GET("/deliveries", h(a.listDeliveries))
 	v1.GET("/deliveries/:id", h(a.getDelivery))
+	v1.POST("/deliveries/:id/retry", h(a.retryDelivery))
 	return r
 }
 

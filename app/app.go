@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 			HTTP:   activities.NewHTTPClient(activities.TargetPolicy{AllowPrivate: cfg.AllowPrivate, Allowed: cfg.AllowedPrefixes}),
 			Logger: log,
 		}
-		a.worker = worker.New(a.Temporal, d, worker.Options{})
+		a.worker = worker.New(worker.Deps{Store: a.Store, Client: a.Temporal, Logger: log, Deliverer: d}, worker.Options{})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}

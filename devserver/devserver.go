@@ -151,6 +151,7 @@ type Server struct {
 	namespace        string
 
 	temporal temporal.Server
+	logger   slogAdapter
 	ui       *uiServer
 	lock     *os.File
 
@@ -174,7 +175,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{lock: lock, namespace: cfg.Namespace}
+	s := &Server{lock: lock, namespace: cfg.Namespace, logger: newSlogAdapter(cfg.Logger)}
 	defer func() {
 		if err != nil {
 			_ = s.Stop()
@@ -287,6 +288,7 @@ func (s *Server) Stop() error {
 			}
 		}
 		if s.temporal != nil {
+			s.logger.stopping.Store(true)
 			if err := s.temporal.Stop(); err != nil {
 				errs = append(errs, fmt.Errorf("stop temporal server: %w", err))
 			}
@@ -421,7 +423,7 @@ func (c *Config) newTemporal(sqlConf *config.SQL, s *Server, internal map[primit
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = s.frontendHostPort
 
-	logger := slogAdapter{l: c.Logger}
+	logger := s.logger
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("devserver: authorizer: %w", err)

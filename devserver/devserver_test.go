@@ -2,6 +2,8 @@ package devserver
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -129,7 +131,12 @@ func TestStartRunWorkflowStopRestart(t *testing.T) {
 	require.Contains(t, strings.ToLower(body), "<html")
 	code, body = httpGet(t, srv.UIURL()+"/api/v1/namespaces/default")
 	require.Equal(t, http.StatusOK, code, body)
-	require.Contains(t, body, `"name":"default"`)
+	var nsResp struct {
+		NamespaceInfo struct{ Name, State string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &nsResp), body)
+	require.Equal(t, "default", nsResp.NamespaceInfo.Name)
+	require.Equal(t, "NAMESPACE_STATE_REGISTERED", nsResp.NamespaceInfo.State)
 
 	w.Stop()
 	c.Close()
@@ -222,20 +229,26 @@ func (h recordHandler) WithAttrs(as []slog.Attr) slog.Handler {
 func TestLogLevelMapping(t *testing.T) {
 	var recs []slog.Record
 	base := slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})
-	a := slogAdapter{l: slog.New(recordHandler{Handler: base, records: &recs})}
+	a := newSlogAdapter(slog.New(recordHandler{Handler: base, records: &recs}))
 
-	a.Debug("debug") // below the handler's level: dropped
+	a.Debug("debug") // server Debug is below slog Debug: dropped
 	a.Info("info", tag.NewStringTag("k", "v"))
 	a.Warn("warn")
-	a.Error("error")
+	a.With(tag.NewStringTag("svc", "x")).Error("error", tag.Error(errors.New("boom")))
 	a.Fatal("fatal")
+	a.stopping.Store(true)
+	a.Warn("warn while stopping")
 
-	require.Len(t, recs, 4)
-	want := []slog.Level{slog.LevelDebug, slog.LevelWarn, slog.LevelError, slog.LevelError}
+	want := []slog.Level{slog.LevelDebug, slog.LevelWarn, slog.LevelError, slog.LevelError, slog.LevelDebug}
+	require.Len(t, recs, len(want))
 	for i, r := range recs {
 		require.Equal(t, want[i], r.Level, r.Message)
 	}
-	var k string
-	recs[0].Attrs(func(at slog.Attr) bool { k = at.Key + "=" + at.Value.String(); return true })
-	require.Equal(t, "k=v", k)
+	attrs := func(r slog.Record) map[string]string {
+		m := map[string]string{}
+		r.Attrs(func(at slog.Attr) bool { m[at.Key] = at.Value.String(); return true })
+		return m
+	}
+	require.Equal(t, map[string]string{"k": "v"}, attrs(recs[0]))
+	require.Equal(t, "boom", attrs(recs[2])["error"])
 }

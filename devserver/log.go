@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync/atomic"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -25,8 +26,18 @@ const (
 
 // slogAdapter implements the server's log.Logger (and log.WithLogger) on top of
 // a *slog.Logger.
+//
+// Once stopping is set (by Server.Stop), Warn is demoted to Debug: while the
+// services shut down one after another, the server's internal workers and
+// clients warn about every poll and dial that fails against the services that
+// are already gone, which is expected and only noise.
 type slogAdapter struct {
-	l *slog.Logger
+	l        *slog.Logger
+	stopping *atomic.Bool // shared by all loggers derived with With
+}
+
+func newSlogAdapter(l *slog.Logger) slogAdapter {
+	return slogAdapter{l: l, stopping: new(atomic.Bool)}
 }
 
 var (
@@ -37,7 +48,13 @@ var (
 
 func (a slogAdapter) Debug(msg string, tags ...tag.Tag) { a.log(levelServerDebug, msg, tags) }
 func (a slogAdapter) Info(msg string, tags ...tag.Tag)  { a.log(levelServerInfo, msg, tags) }
-func (a slogAdapter) Warn(msg string, tags ...tag.Tag)  { a.log(slog.LevelWarn, msg, tags) }
+func (a slogAdapter) Warn(msg string, tags ...tag.Tag) {
+	if a.stopping != nil && a.stopping.Load() {
+		a.log(slog.LevelDebug, msg, tags)
+		return
+	}
+	a.log(slog.LevelWarn, msg, tags)
+}
 func (a slogAdapter) Error(msg string, tags ...tag.Tag) { a.log(slog.LevelError, msg, tags) }
 func (a slogAdapter) DPanic(msg string, tags ...tag.Tag) {
 	a.log(slog.LevelError, msg, tags)
@@ -54,7 +71,7 @@ func (a slogAdapter) With(tags ...tag.Tag) log.Logger {
 	for i, t := range tags {
 		args[i] = slog.Any(t.Key(), tagValue(t))
 	}
-	return slogAdapter{l: a.l.With(args...)}
+	return slogAdapter{l: a.l.With(args...), stopping: a.stopping}
 }
 
 // SLog exposes the underlying slog logger; the server uses it for a few

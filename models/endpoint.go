@@ -50,8 +50,11 @@ type Endpoint struct {
 	State          string            `gorm:"size:16;not null;index"`
 	PausedAt       *time.Time
 	PauseReason    string `gorm:"size:1024;not null;default:''"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// ConsecutiveFailures mirrors the endpoint health workflow's count; only
+	// that workflow writes it (SaveHealth).
+	ConsecutiveFailures int `gorm:"not null;default:0"`
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // Timeout is the per-attempt timeout.

@@ -31,6 +31,10 @@ type DeliveryResult struct {
 	Attempts int
 }
 
+// heldRecheck is how long a held delivery waits for its release signal
+// before it looks at its endpoint again on its own.
+const heldRecheck = time.Hour
+
 // dbSlack is the time an attempt may spend on the store around its HTTP call.
 const dbSlack = 15 * time.Second
 
@@ -55,17 +59,44 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 	})
 	var d *activities.Deliverer
 	retryNow := workflow.GetSignalChannel(ctx, SignalRetryNow)
+	release := workflow.GetSignalChannel(ctx, SignalRelease)
 
 	attempts := 0
 	attempt := func(trigger string, final bool, next time.Duration) (activities.AttemptResult, error) {
-		var r activities.AttemptResult
-		err := workflow.ExecuteLocalActivity(ctx, d.Attempt, activities.AttemptInput{
-			DeliveryID: in.DeliveryID, Trigger: trigger, Final: final, NextDelay: next,
-		}).Get(ctx, &r)
-		if err == nil && !r.Gone {
-			attempts++
+		for {
+			var r activities.AttemptResult
+			err := workflow.ExecuteLocalActivity(ctx, d.Attempt, activities.AttemptInput{
+				DeliveryID: in.DeliveryID, Trigger: trigger, Final: final, NextDelay: next,
+			}).Get(ctx, &r)
+			if err != nil {
+				return r, err
+			}
+			if r.Report != nil {
+				if err := workflow.ExecuteLocalActivity(ctx, d.ReportHealth, *r.Report).Get(ctx, nil); err != nil {
+					return r, err
+				}
+			}
+			if !r.Held {
+				if !r.Gone {
+					attempts++
+				}
+				return r, nil
+			}
+			// The endpoint is paused: wait, without using up an attempt, for
+			// the release that follows an unpause (or look again in a while).
+			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(models.DeliveryHeld)); err != nil {
+				return r, err
+			}
+			timerCtx, cancel := workflow.WithCancel(ctx)
+			workflow.NewSelector(ctx).
+				AddReceive(release, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) }).
+				AddFuture(workflow.NewTimer(timerCtx, heldRecheck), func(workflow.Future) {}).
+				Select(ctx)
+			cancel()
+			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(models.DeliveryPending)); err != nil {
+				return r, err
+			}
 		}
-		return r, err
 	}
 	finish := func(status string) (DeliveryResult, error) {
 		if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(status)); err != nil {

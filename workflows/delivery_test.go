@@ -177,3 +177,37 @@ func TestWorkflowIDs(t *testing.T) {
 	require.Equal(t, "delivery/ep_1/evt_2", DeliveryWorkflowID("ep_1", "evt_2"))
 	require.Equal(t, "endpoint/ep_1", EndpointWorkflowID("ep_1"))
 }
+
+func (s *deliverySuite) Test_a_held_attempt_waits_for_release_and_uses_up_no_attempt() {
+	s.env.RegisterDelayedCallback(func() { s.env.SignalWorkflow(SignalRelease, nil) }, 10*time.Minute)
+	in := input()
+	in.Schedule = []time.Duration{time.Minute}
+	sc := &scripted{results: []activities.AttemptResult{
+		{Held: true},
+		{StatusCode: 500}, // attempt 1, made when released
+		{StatusCode: 200, Succeeded: true},
+	}}
+	res := s.run(sc, in)
+	s.Equal(DeliveryResult{Status: models.DeliverySucceeded, Attempts: 2}, res)
+	s.Equal([]time.Duration{0, 10 * time.Minute, 11 * time.Minute}, sc.at)
+	s.False(sc.inputs[1].Final, "the held attempt is retried as the same, non-final attempt")
+}
+
+func (s *deliverySuite) Test_failures_are_reported_to_the_endpoint_health_workflow() {
+	var d *activities.Deliverer
+	var reports []activities.AttemptReport
+	s.env.OnActivity(d.ReportHealth, mockCtx, mockAny).Return(func(_ context.Context, r activities.AttemptReport) error {
+		reports = append(reports, r)
+		return nil
+	})
+	in := input()
+	in.Schedule = []time.Duration{time.Minute}
+	sc := &scripted{results: []activities.AttemptResult{
+		{StatusCode: 500, Report: &activities.AttemptReport{DeliveryID: "dlv_1", Failed: true}},
+		{StatusCode: 200, Succeeded: true}, // healthy endpoint: nothing to report
+	}}
+	res := s.run(sc, in)
+	s.Equal(models.DeliverySucceeded, res.Status)
+	s.Len(reports, 1)
+	s.True(reports[0].Failed)
+}

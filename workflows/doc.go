@@ -24,11 +24,25 @@ func EndpointWorkflowID(endpointID string) string {
 	return "endpoint/" + endpointID
 }
 
-// Signals.
+// Signals and queries.
 const (
 	// SignalRetryNow asks a delivery for one more attempt now, outside its
 	// schedule (the schedule is not consumed).
 	SignalRetryNow = "retry-now"
+	// SignalRelease wakes a held delivery after its endpoint is unpaused.
+	SignalRelease = "release"
+
+	// SignalAttempt reports an attempt's outcome to the endpoint workflow
+	// (sent by hookd itself on failures and on recoveries only).
+	SignalAttempt = "attempt"
+	// SignalPause pauses an endpoint: {"reason": "…"}.
+	SignalPause = "pause"
+	// SignalUnpause unpauses it and delivers its held deliveries, oldest first.
+	SignalUnpause = "unpause"
+	// SignalReplay redelivers a time range: {"since","until","only_failed"}.
+	SignalReplay = "replay"
+	// QueryHealth answers the endpoint's EndpointState.
+	QueryHealth = "health"
 )
 
 // Search attributes set on every delivery so the Temporal UI can filter

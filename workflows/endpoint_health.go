@@ -1,0 +1,180 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/hookd/hookd/activities"
+	"github.com/hookd/hookd/models"
+)
+
+// EndpointState is what the endpoint health workflow knows of its endpoint;
+// it is also the answer to the health query and is carried across
+// continue-as-new.
+type EndpointState struct {
+	EndpointID          string     `json:"endpoint_id"`
+	State               string     `json:"state"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	PauseThreshold      int        `json:"pause_threshold"`
+	PausedAt            *time.Time `json:"paused_at"`
+	PauseReason         string     `json:"pause_reason"`
+	LastError           string     `json:"last_error,omitempty"`
+	// Pending holds operator requests (release, replay) not yet carried out.
+	Pending []EndpointJob `json:"pending,omitempty"`
+}
+
+// EndpointJob is a long operation the workflow runs as an activity, one at a time.
+type EndpointJob struct {
+	Release bool                    `json:"release,omitempty"`
+	Replay  *activities.ReplayInput `json:"replay,omitempty"`
+}
+
+// PauseSignal is the payload of the pause signal.
+type PauseSignal struct {
+	Reason string `json:"reason"`
+}
+
+// ReplaySignal is the payload of the replay signal.
+type ReplaySignal struct {
+	Since      time.Time `json:"since"`
+	Until      time.Time `json:"until"`
+	OnlyFailed bool      `json:"only_failed"`
+}
+
+// NewEndpointState is the state an endpoint's workflow starts from.
+func NewEndpointState(ep *models.Endpoint) EndpointState {
+	return EndpointState{
+		EndpointID: ep.ID, State: ep.State, ConsecutiveFailures: ep.ConsecutiveFailures,
+		PauseThreshold: ep.PauseThreshold, PausedAt: ep.PausedAt, PauseReason: ep.PauseReason,
+	}
+}
+
+// signalsPerRun bounds one run's history; then the workflow continues as new.
+const signalsPerRun = 500
+
+// EndpointHealth is the long-running workflow of one endpoint
+// (id endpoint/<endpoint_id>). It counts consecutive failed attempts across
+// all the endpoint's deliveries, pauses the endpoint at its threshold,
+// carries out pause, unpause and replay signals, and answers the health query.
+//
+// It is told only about failures and recoveries (see activities.AttemptResult.Report),
+// so a healthy endpoint costs it nothing however much traffic it gets. Every
+// change is mirrored to the store before anything else happens, so attempts
+// see a pause at once. History stays bounded: after signalsPerRun signals, or
+// when the server suggests it, the workflow continues as new with its state,
+// once no signal is pending and no job is running, so no signal is lost.
+func EndpointHealth(ctx workflow.Context, st EndpointState) error {
+	logger := workflow.GetLogger(ctx)
+	if err := workflow.SetQueryHandler(ctx, QueryHealth, func() (EndpointState, error) { return st, nil }); err != nil {
+		return err
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 24 * time.Hour,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
+	})
+	var h *activities.Health
+
+	dirty := false
+	pause := func(reason string) {
+		if st.State == models.EndpointPaused {
+			return
+		}
+		now := workflow.Now(ctx).UTC()
+		st.State, st.PausedAt, st.PauseReason = models.EndpointPaused, &now, reason
+		dirty = true
+		logger.Info("endpoint.paused", "endpoint_id", st.EndpointID, "reason", reason)
+	}
+
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalAttempt), func(c workflow.ReceiveChannel, _ bool) {
+		var r activities.AttemptReport
+		c.Receive(ctx, &r)
+		if r.PauseThreshold > 0 {
+			st.PauseThreshold = r.PauseThreshold
+		}
+		if !r.Failed {
+			if st.ConsecutiveFailures != 0 {
+				st.ConsecutiveFailures, st.LastError, dirty = 0, "", true
+			}
+			return
+		}
+		st.ConsecutiveFailures++
+		st.LastError = r.Error
+		dirty = true
+		if st.State == models.EndpointActive && st.PauseThreshold > 0 && st.ConsecutiveFailures >= st.PauseThreshold {
+			pause(fmt.Sprintf("%d consecutive failed attempts (last: %s)", st.ConsecutiveFailures, r.Error))
+		}
+	})
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalPause), func(c workflow.ReceiveChannel, _ bool) {
+		var p PauseSignal
+		c.Receive(ctx, &p)
+		if p.Reason == "" {
+			p.Reason = "paused by an operator"
+		}
+		pause(p.Reason)
+	})
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalUnpause), func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		if st.State == models.EndpointPaused {
+			st.State, st.PausedAt, st.PauseReason = models.EndpointActive, nil, ""
+			st.ConsecutiveFailures, st.LastError = 0, ""
+			dirty = true
+			logger.Info("endpoint.unpaused", "endpoint_id", st.EndpointID)
+		}
+		// Release even when not paused: it finds nothing, or deliveries a
+		// previous release could not reach.
+		st.Pending = append(st.Pending, EndpointJob{Release: true})
+	})
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalReplay), func(c workflow.ReceiveChannel, _ bool) {
+		var r ReplaySignal
+		c.Receive(ctx, &r)
+		st.Pending = append(st.Pending, EndpointJob{Replay: &activities.ReplayInput{
+			EndpointID: st.EndpointID, Since: r.Since, Until: r.Until, OnlyFailed: r.OnlyFailed}})
+	})
+
+	running := false
+	for signals := 0; ; signals++ {
+		sel.Select(ctx)
+		if dirty {
+			err := workflow.ExecuteLocalActivity(lctx, h.SaveHealth, st.EndpointID, models.Health{
+				State: st.State, ConsecutiveFailures: st.ConsecutiveFailures, PausedAt: st.PausedAt, PauseReason: st.PauseReason,
+			}).Get(ctx, nil)
+			if err != nil {
+				return err
+			}
+			dirty = false
+		}
+		if !running && len(st.Pending) > 0 {
+			job := st.Pending[0]
+			st.Pending = st.Pending[1:]
+			running = true
+			var f workflow.Future
+			if job.Release {
+				f = workflow.ExecuteActivity(actx, h.ReleaseHeld, st.EndpointID)
+			} else {
+				f = workflow.ExecuteActivity(actx, h.Replay, *job.Replay)
+			}
+			sel.AddFuture(f, func(f workflow.Future) {
+				var n int
+				if err := f.Get(ctx, &n); err != nil {
+					logger.Error("endpoint job failed", "endpoint_id", st.EndpointID, "error", err)
+				}
+				running = false
+			})
+		}
+		if !running && !sel.HasPending() &&
+			(signals+1 >= signalsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
+			if len(st.Pending) == 0 {
+				return workflow.NewContinueAsNewError(ctx, EndpointHealth, st)
+			}
+		}
+	}
+}
