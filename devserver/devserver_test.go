@@ -200,6 +200,16 @@ func TestStartFailsOnBusyUIPort(t *testing.T) {
 	require.NoError(t, unlockDataDir(f))
 }
 
+func TestStartFailsOnBusyFrontendPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() { _ = ln.Close() }()
+	_, err = Start(context.Background(), Config{
+		DataDir: t.TempDir(), UIPort: -1, FrontendPort: ln.Addr().(*net.TCPAddr).Port,
+	})
+	require.ErrorContains(t, err, "frontend port")
+}
+
 func TestEnsureSchemaIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), DBFileName)
@@ -235,7 +245,14 @@ func TestLogLevelMapping(t *testing.T) {
 	a.Info("info", tag.NewStringTag("k", "v"))
 	a.Warn("warn")
 	a.With(tag.NewStringTag("svc", "x")).Error("error", tag.Error(errors.New("boom")))
-	a.Fatal("fatal")
+	func() {
+		defer func() {
+			fatal, ok := recover().(*ServerFatalError)
+			require.True(t, ok, "Fatal must panic with *ServerFatalError")
+			require.Equal(t, "temporal server fatal: cannot bind address=x:1", fatal.Error())
+		}()
+		a.Fatal("cannot bind", tag.NewStringTag("address", "x:1"))
+	}()
 	a.stopping.Store(true)
 	a.Warn("warn while stopping")
 

@@ -2,6 +2,7 @@ package devserver
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync/atomic"
@@ -59,8 +60,26 @@ func (a slogAdapter) Error(msg string, tags ...tag.Tag) { a.log(slog.LevelError,
 func (a slogAdapter) DPanic(msg string, tags ...tag.Tag) {
 	a.log(slog.LevelError, msg, tags)
 }
-func (a slogAdapter) Panic(msg string, tags ...tag.Tag) { a.log(slog.LevelError, msg, tags) }
-func (a slogAdapter) Fatal(msg string, tags ...tag.Tag) { a.log(slog.LevelError, msg, tags) }
+func (a slogAdapter) Panic(msg string, tags ...tag.Tag) { a.fatal(msg, tags) }
+func (a slogAdapter) Fatal(msg string, tags ...tag.Tag) { a.fatal(msg, tags) }
+
+// ServerFatalError is the panic value raised when the Temporal server logs at
+// Fatal or Panic level; Start returns it (wrapped) if that happens during
+// start-up.
+type ServerFatalError struct {
+	Msg string
+}
+
+func (e *ServerFatalError) Error() string { return "temporal server fatal: " + e.Msg }
+
+func (a slogAdapter) fatal(msg string, tags []tag.Tag) {
+	a.log(slog.LevelError, msg, tags)
+	full := msg
+	for _, t := range tags {
+		full += fmt.Sprintf(" %s=%v", t.Key(), tagValue(t))
+	}
+	panic(&ServerFatalError{Msg: full})
+}
 
 // With returns a logger that prepends tags to every record.
 func (a slogAdapter) With(tags ...tag.Tag) log.Logger {

@@ -3,6 +3,7 @@ package devserver
 import (
 	"fmt"
 	"net"
+	"strconv"
 )
 
 // freePorts asks the kernel for n distinct unused TCP ports on ip.
@@ -28,6 +29,15 @@ func freePorts(ip string, n int) ([]int, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return ports, nil
+}
+
+// checkPortFree reports an error if ip:port cannot be bound right now.
+func checkPortFree(ip string, port int) error {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	return l.Close()
 }
 
 // dialHost returns the address clients should dial to reach a listener bound

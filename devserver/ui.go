@@ -36,7 +36,7 @@ type uiServer struct {
 	served chan struct{}
 }
 
-// startUI binds ln's address and serves the UI, proxying API calls to
+// startUI serves the UI on the already bound ln, proxying API calls to
 // frontendHostPort over gRPC.
 func startUI(ln net.Listener, frontendHostPort, namespace string, logger *slog.Logger) (*uiServer, error) {
 	conf := &uiconfig.Config{

@@ -19,8 +19,12 @@ import (
 
 // Store runs hookd's queries on one database.
 type Store struct {
-	db *gorm.DB
+	db  *gorm.DB
+	dsn string
 }
+
+// DSN is what the store was opened with (it may hold a password: never log it).
+func (s *Store) DSN() string { return s.dsn }
 
 // DB exposes the underlying handle for tests and health checks.
 func (s *Store) DB() *gorm.DB { return s.db }
@@ -54,7 +58,7 @@ func Open(dsn string) (*Store, error) {
 		sqlDB.SetMaxOpenConns(32)
 		sqlDB.SetMaxIdleConns(32)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-		return &Store{db: db}, nil
+		return &Store{db: db, dsn: dsn}, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
@@ -71,7 +75,7 @@ func Open(dsn string) (*Store, error) {
 	// One connection: SQLite has one writer anyway, and a single connection
 	// turns lock contention into a queue instead of "database is locked".
 	sqlDB.SetMaxOpenConns(1)
-	return &Store{db: db}, nil
+	return &Store{db: db, dsn: dsn}, nil
 }
 
 // Close releases the database connections.
