@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/hookd/hookd/models"
 )
@@ -157,4 +159,14 @@ func storeError(err error, what, id string) error {
 		return notFound(what, id)
 	}
 	return err
+}
+
+func isNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
+
+func sortedStrings(s []string) []string {
+	sort.Strings(s)
+	return s
 }

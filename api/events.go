@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -75,8 +76,7 @@ func (a *API) createEvent(c *gin.Context) error {
 	if err := json.Compact(&compact, payload); err != nil {
 		return invalid("payload", "is not valid JSON")
 	}
-	now := a.now().UTC()
-	occurred := now
+	var occurred time.Time
 	if req.OccurredAt != nil {
 		t, err := time.Parse(time.RFC3339Nano, *req.OccurredAt)
 		if err != nil {
@@ -85,58 +85,12 @@ func (a *API) createEvent(c *gin.Context) error {
 		occurred = t.UTC()
 	}
 
-	ctx := c.Request.Context()
-	endpoints, err := a.store.SubscribedEndpoints(ctx, req.TenantID, req.Type)
+	in, err := a.ingest(c.Request.Context(), ingestRequest{
+		Type: req.Type, TenantID: req.TenantID, Payload: compact.Bytes(), OccurredAt: occurred,
+		OccurredAtGiven: req.OccurredAt != nil, IdempotencyKey: key,
+	})
 	if err != nil {
 		return err
-	}
-	for _, ep := range endpoints {
-		p, err := profile.Lookup(ep.Profile)
-		if err != nil {
-			return err
-		}
-		if err := p.CheckEvent(req.Type, compact.Bytes()); err != nil {
-			return invalid("payload", "endpoint %s (profile %s) cannot carry this event: %s", ep.ID, ep.Profile, err)
-		}
-	}
-
-	h := sha256.New()
-	for _, part := range [][]byte{[]byte(req.Type), []byte(req.TenantID), compact.Bytes()} {
-		h.Write(part)
-		h.Write([]byte{0})
-	}
-	if req.OccurredAt != nil {
-		h.Write([]byte(occurred.Format(time.RFC3339Nano)))
-	}
-	ev := models.Event{
-		ID: models.NewID("evt"), TenantID: req.TenantID, Type: req.Type, Payload: compact.String(),
-		OccurredAt: occurred, IdempotencyKey: key, RequestHash: hex.EncodeToString(h.Sum(nil)), CreatedAt: now,
-	}
-	in, err := a.store.IngestEvent(ctx, ev, endpoints)
-	if errors.Is(err, models.ErrIdempotencyConflict) {
-		return &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "Idempotency-Key",
-			Message: "Idempotency-Key was already used for a different event"}
-	}
-	if err != nil {
-		return err
-	}
-
-	// Start (or, on a replayed request, make sure of) the deliveries that are
-	// still pending. Starting is idempotent by workflow id.
-	byID := make(map[string]*models.Endpoint, len(endpoints))
-	for i := range endpoints {
-		byID[endpoints[i].ID] = &endpoints[i]
-	}
-	var pending []models.Delivery
-	for _, d := range in.Deliveries {
-		if !d.Terminal() {
-			pending = append(pending, d)
-		}
-	}
-	if err := a.startDeliveries(ctx, &in.Event, pending, byID, models.TriggerSchedule); err != nil {
-		a.log.Error("event.start_failed", "event_id", in.Event.ID, "error", err)
-		return &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
-			Message: "the event is stored but its deliveries could not be started yet; retry with the same Idempotency-Key"}
 	}
 	if in.Replayed {
 		c.Header("Idempotent-Replayed", "true")
@@ -153,4 +107,142 @@ func (a *API) createEvent(c *gin.Context) error {
 	}
 	c.JSON(http.StatusAccepted, out)
 	return nil
+}
+
+// ingestRequest is a validated event to accept.
+type ingestRequest struct {
+	Type, TenantID  string
+	Payload         []byte // compact JSON object
+	OccurredAt      time.Time
+	OccurredAtGiven bool
+	IdempotencyKey  string
+	// Endpoints, when set, are the only endpoints the event goes to (test
+	// events); otherwise the tenant's subscribed endpoints.
+	Endpoints []models.Endpoint
+}
+
+// ingest checks the event against its catalog schema and every target
+// endpoint's profile, stores it with its deliveries in one transaction, and
+// starts them. Errors are API errors where the caller is at fault.
+func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, error) {
+	if err := a.checkSchema(ctx, r.Type, r.Payload); err != nil {
+		return models.Ingested{}, err
+	}
+	endpoints := r.Endpoints
+	if endpoints == nil {
+		var err error
+		if endpoints, err = a.store.SubscribedEndpoints(ctx, r.TenantID, r.Type); err != nil {
+			return models.Ingested{}, err
+		}
+	}
+	for _, ep := range endpoints {
+		p, err := profile.Lookup(ep.Profile)
+		if err != nil {
+			return models.Ingested{}, err
+		}
+		if err := p.CheckEvent(r.Type, r.Payload); err != nil {
+			return models.Ingested{}, invalid("payload", "endpoint %s (profile %s) cannot carry this event: %s", ep.ID, ep.Profile, err)
+		}
+	}
+	now := a.now().UTC()
+	if !r.OccurredAtGiven {
+		r.OccurredAt = now
+	}
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(r.Type), []byte(r.TenantID), r.Payload} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	if r.OccurredAtGiven {
+		h.Write([]byte(r.OccurredAt.Format(time.RFC3339Nano)))
+	}
+	ev := models.Event{
+		ID: models.NewID("evt"), TenantID: r.TenantID, Type: r.Type, Payload: string(r.Payload),
+		OccurredAt: r.OccurredAt, IdempotencyKey: r.IdempotencyKey, RequestHash: hex.EncodeToString(h.Sum(nil)), CreatedAt: now,
+	}
+	in, err := a.store.IngestEvent(ctx, ev, endpoints)
+	if errors.Is(err, models.ErrIdempotencyConflict) {
+		return in, &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "Idempotency-Key",
+			Message: "Idempotency-Key was already used for a different event"}
+	}
+	if err != nil {
+		return in, err
+	}
+	// Start (or, on a replayed request, make sure of) the deliveries that are
+	// still pending. Starting is idempotent by workflow id.
+	byID := make(map[string]*models.Endpoint, len(endpoints))
+	for i := range endpoints {
+		byID[endpoints[i].ID] = &endpoints[i]
+	}
+	var pending []models.Delivery
+	for _, d := range in.Deliveries {
+		if !d.Terminal() {
+			pending = append(pending, d)
+		}
+	}
+	if err := a.startDeliveries(ctx, &in.Event, pending, byID, models.TriggerSchedule); err != nil {
+		a.log.Error("event.start_failed", "event_id", in.Event.ID, "error", err)
+		return in, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
+			Message: "the event is stored but its deliveries could not be started yet; retry with the same Idempotency-Key"}
+	}
+	if !in.Replayed {
+		a.log.Info("event.accepted", "event_id", in.Event.ID, "event_type", in.Event.Type,
+			"tenant_id", in.Event.TenantID, "deliveries", len(in.Deliveries))
+	}
+	return in, nil
+}
+
+// listEvents: GET /v1/events?tenant_id=&type=&since=&until=&limit=&cursor=
+func (a *API) listEvents(c *gin.Context) error {
+	limit, cursor, err := page(c, "evt_")
+	if err != nil {
+		return err
+	}
+	f := models.EventFilter{TenantID: c.Query("tenant_id"), Type: c.Query("type"), After: cursor, Limit: limit + 1}
+	if f.Since, err = timeQuery(c, "since"); err != nil {
+		return err
+	}
+	if f.Until, err = timeQuery(c, "until"); err != nil {
+		return err
+	}
+	evs, err := a.store.ListEvents(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	listPage(c, evs, limit, func(e models.Event) string { return e.ID },
+		func(e *models.Event) any { return toEventJSON(e) })
+	return nil
+}
+
+// getEvent: GET /v1/events/{id}, with its deliveries.
+func (a *API) getEvent(c *gin.Context) error {
+	id := c.Param("id")
+	ev, err := a.store.GetEvent(c.Request.Context(), id)
+	if err != nil {
+		return storeError(err, "event", id)
+	}
+	ds, err := a.store.ListDeliveries(c.Request.Context(), models.DeliveryFilter{EventID: id, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		eventJSON
+		Deliveries []deliveryJSON `json:"deliveries"`
+	}{eventJSON: toEventJSON(ev), Deliveries: make([]deliveryJSON, len(ds))}
+	for i := range ds {
+		out.Deliveries[i] = toDeliveryJSON(&ds[i])
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// marshalPure encodes v as JSON without escaping <, > and &.
+func marshalPure(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

@@ -27,6 +27,7 @@ type Temporal interface {
 	workflows.Starter
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+	TerminateWorkflow(ctx context.Context, workflowID, runID, reason string, details ...any) error
 }
 
 // Deps is everything the API is built from.
@@ -77,15 +78,27 @@ func New(d Deps) http.Handler {
 
 	v1 := r.Group("/v1", h(a.authenticate))
 	v1.POST("/endpoints", h(a.createEndpoint))
+	v1.GET("/endpoints", h(a.listEndpoints))
 	v1.GET("/endpoints/:id", h(a.getEndpoint))
+	v1.PATCH("/endpoints/:id", h(a.updateEndpoint))
+	v1.DELETE("/endpoints/:id", h(a.deleteEndpoint))
+	v1.GET("/endpoints/:id/secret", h(a.endpointSecret))
+	v1.POST("/endpoints/:id/rotate-secret", h(a.rotateSecret))
+	v1.POST("/endpoints/:id/test", h(a.testEndpoint))
 	v1.GET("/endpoints/:id/health", h(a.endpointHealth))
 	v1.POST("/endpoints/:id/pause", h(a.pauseEndpoint))
 	v1.POST("/endpoints/:id/unpause", h(a.unpauseEndpoint))
 	v1.POST("/endpoints/:id/replay", h(a.replayEndpoint))
 	v1.POST("/events", h(a.createEvent))
+	v1.GET("/events", h(a.listEvents))
+	v1.GET("/events/:id", h(a.getEvent))
+	v1.GET("/event-types", h(a.listEventTypes))
+	v1.POST("/event-types", h(a.createEventType))
+	v1.POST("/event-types/presets/:profile", h(a.loadPreset))
 	v1.GET("/deliveries", h(a.listDeliveries))
 	v1.GET("/deliveries/:id", h(a.getDelivery))
 	v1.POST("/deliveries/:id/retry", h(a.retryDelivery))
+	a.vesselRoutes(v1)
 	return r
 }
 

@@ -82,9 +82,13 @@ func TestSignedDeliveryArrivesVerifiesAndIsRetriedWithTheSameID(t *testing.T) {
 	// The delivery is a Temporal workflow with filterable search attributes.
 	ctx := context.Background()
 	wfID := workflows.DeliveryWorkflowID(epID, evID)
-	desc, err := hookd.Temporal.DescribeWorkflowExecution(ctx, wfID, "")
-	require.NoError(t, err)
-	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
+	var desc *workflowservice.DescribeWorkflowExecutionResponse
+	waitFor(t, 10*time.Second, "workflow completed", func() bool {
+		var err error
+		desc, err = hookd.Temporal.DescribeWorkflowExecution(ctx, wfID, "")
+		require.NoError(t, err)
+		return desc.WorkflowExecutionInfo.Status == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	})
 	sa := map[string]string{}
 	for k, p := range desc.WorkflowExecutionInfo.SearchAttributes.GetIndexedFields() {
 		var v any

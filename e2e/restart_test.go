@@ -41,9 +41,11 @@ func TestDevDataSurvivesARestart(t *testing.T) {
 		data := list["data"].([]any)
 		return len(data) == 1 && data[0].(map[string]any)["status"] == models.DeliverySucceeded
 	})
-	desc, err := second.Temporal.DescribeWorkflowExecution(context.Background(), workflows.DeliveryWorkflowID(epID, evID), "")
-	require.NoError(t, err, "the workflow history is still in the embedded server")
-	require.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, desc.WorkflowExecutionInfo.Status)
+	waitFor(t, 10*time.Second, "the workflow, completed, is still in the embedded server", func() bool {
+		desc, err := second.Temporal.DescribeWorkflowExecution(context.Background(), workflows.DeliveryWorkflowID(epID, evID), "")
+		require.NoError(t, err)
+		return desc.WorkflowExecutionInfo.Status == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	})
 
 	// A new event after the restart is delivered too.
 	c.postEvent("restart-2", map[string]any{"type": "a.b", "tenant_id": "restart", "payload": map[string]any{}})

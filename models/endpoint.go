@@ -134,3 +134,111 @@ func (s *Store) SubscribedEndpoints(ctx context.Context, tenantID, eventType str
 	}
 	return out, nil
 }
+
+// EndpointFilter selects endpoints for ListEndpoints. Empty fields match all.
+type EndpointFilter struct {
+	TenantID string
+	State    string
+	Profile  string
+	After    string // cursor: ids strictly less than this (newest first)
+	Limit    int
+}
+
+// ListEndpoints returns endpoints newest first, paged by id.
+func (s *Store) ListEndpoints(ctx context.Context, f EndpointFilter) ([]Endpoint, error) {
+	q := s.db.WithContext(ctx).Model(&Endpoint{})
+	if f.TenantID != "" {
+		q = q.Where("tenant_id = ?", f.TenantID)
+	}
+	if f.State != "" {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.Profile != "" {
+		q = q.Where("profile = ?", f.Profile)
+	}
+	if f.After != "" {
+		q = q.Where("id < ?", f.After)
+	}
+	var out []Endpoint
+	if err := q.Order("id DESC").Limit(max(f.Limit, 1)).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateEndpoint writes every field of e. It fails with ErrNotFound if the
+// endpoint was deleted meanwhile.
+func (s *Store) UpdateEndpoint(ctx context.Context, e *Endpoint) error {
+	e.UpdatedAt = time.Now().UTC()
+	res := s.db.WithContext(ctx).Select("*").Omit("created_at", "state", "paused_at", "pause_reason", "consecutive_failures").
+		Where("id = ?", e.ID).Updates(e)
+	if res.Error != nil {
+		return fmt.Errorf("update endpoint %s: %w", e.ID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// DeleteEndpoint removes an endpoint and marks its unfinished deliveries
+// cancelled, in one transaction. It returns those deliveries so their
+// workflows can be stopped. Attempts and finished deliveries stay as history.
+func (s *Store) DeleteEndpoint(ctx context.Context, id string) ([]Delivery, error) {
+	var open []Delivery
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Delete(&Endpoint{}, "id = ?", id)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if err := tx.Where("endpoint_id = ? AND status IN ?", id, []string{DeliveryPending, DeliveryHeld}).Find(&open).Error; err != nil {
+			return err
+		}
+		return tx.Model(&Delivery{}).Where("endpoint_id = ? AND status IN ?", id, []string{DeliveryPending, DeliveryHeld}).
+			Updates(map[string]any{"status": DeliveryCancelled, "next_attempt_at": nil, "updated_at": time.Now().UTC()}).Error
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("delete endpoint %s: %w", id, err)
+	}
+	return open, nil
+}
+
+// RotateSecret makes next the endpoint's secret; the old one keeps signing
+// until now+grace (standard profile), expired retired secrets are dropped.
+func (s *Store) RotateSecret(ctx context.Context, id, next string, grace time.Duration, now time.Time) (*Endpoint, error) {
+	var e Endpoint
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Take(&e, "id = ?", id).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		kept := []RetiredSecret{}
+		for _, r := range e.RetiredSecrets {
+			if now.Before(r.ExpiresAt) {
+				kept = append(kept, r)
+			}
+		}
+		if grace > 0 {
+			kept = append(kept, RetiredSecret{Secret: e.Secret, ExpiresAt: now.Add(grace).UTC()})
+		}
+		e.Secret, e.RetiredSecrets, e.UpdatedAt = next, kept, now.UTC()
+		return tx.Model(&Endpoint{}).Where("id = ?", id).Updates(map[string]any{
+			"secret": e.Secret, "retired_secrets": kept, "updated_at": e.UpdatedAt,
+		}).Error
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rotate secret of endpoint %s: %w", id, err)
+	}
+	return &e, nil
+}
