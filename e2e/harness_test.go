@@ -21,10 +21,12 @@ import (
 
 	"github.com/hookd/hookd/app"
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/models/modelstest"
 )
 
-// hookd is the one instance the tests in this package share.
-var hookd *app.App
+// hookd is the instance the tests in this package share (SQLite); hookdPG
+// is a second one whose app data is in PostgreSQL, when the test DSN is set.
+var hookd, hookdPG *app.App
 
 const apiKey = "e2e-test-key-0123456789"
 
@@ -39,8 +41,25 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	hookd = a
+	var dropSchema func()
+	if dsn := os.Getenv(modelstest.PostgresDSNEnv); dsn != "" {
+		schemaDSN, drop, err := modelstest.NewSchema(dsn)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "postgres schema:", err)
+			os.Exit(1)
+		}
+		dropSchema = drop
+		if hookdPG, err = startDev(dir+"/pg", "HOOKD_DATABASE_URL="+schemaDSN); err != nil {
+			fmt.Fprintln(os.Stderr, "start hookd on postgres:", err)
+			os.Exit(1)
+		}
+	}
 	code := m.Run()
 	a.Stop(context.Background())
+	if hookdPG != nil {
+		hookdPG.Stop(context.Background())
+		dropSchema()
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -77,6 +96,25 @@ type client struct {
 }
 
 func api(t *testing.T) *client { return &client{t: t, base: hookd.APIURL, key: apiKey} }
+
+// onBothStores runs fn against the SQLite-backed hookd and the
+// PostgreSQL-backed one (which CI requires; skipped locally without the DSN).
+func onBothStores(t *testing.T, fn func(t *testing.T, c *client, h *app.App)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, &client{t: t, base: hookd.APIURL, key: apiKey}, hookd)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		if hookdPG == nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is not set; CI must run the API tests on PostgreSQL", modelstest.PostgresDSNEnv)
+			}
+			t.Skipf("%s not set", modelstest.PostgresDSNEnv)
+		}
+		fn(t, &client{t: t, base: hookdPG.APIURL, key: apiKey}, hookdPG)
+	})
+}
 
 // do sends a request and decodes the JSON answer into a map (or out, if given).
 func (c *client) do(method, path string, body any, header ...string) (int, map[string]any) {

@@ -230,9 +230,7 @@ func (s *Store) RotateSecret(ctx context.Context, id, next string, grace time.Du
 			kept = append(kept, RetiredSecret{Secret: e.Secret, ExpiresAt: now.Add(grace).UTC()})
 		}
 		e.Secret, e.RetiredSecrets, e.UpdatedAt = next, kept, now.UTC()
-		return tx.Model(&Endpoint{}).Where("id = ?", id).Updates(map[string]any{
-			"secret": e.Secret, "retired_secrets": kept, "updated_at": e.UpdatedAt,
-		}).Error
+		return tx.Model(&e).Select("secret", "retired_secrets", "updated_at").Updates(&e).Error
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound

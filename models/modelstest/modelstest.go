@@ -30,22 +30,41 @@ func OpenPostgres(t testing.TB) *models.Store {
 		}
 		t.Skipf("%s not set", PostgresDSNEnv)
 	}
-	admin, err := models.Open(dsn)
+	schemaDSN, drop, err := NewSchema(dsn)
 	require.NoError(t, err)
-	t.Cleanup(func() { admin.Close() })
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	require.NoError(t, admin.DB().Exec("CREATE SCHEMA "+schema).Error)
-	t.Cleanup(func() { admin.DB().Exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := models.Open(u.String())
+	t.Cleanup(drop)
+	s, err := models.Open(schemaDSN)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.Migrate(context.Background()))
 	return s
+}
+
+// NewSchema creates a fresh schema in the database at dsn and returns a DSN
+// that uses it, and a function that drops it.
+func NewSchema(dsn string) (string, func(), error) {
+	admin, err := models.Open(dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "t_" + hex.EncodeToString(b)
+	if err := admin.DB().Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	drop := func() {
+		admin.DB().Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		drop()
+		return "", nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
 }
