@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/profile"
 )
@@ -26,6 +27,8 @@ type Deliverer struct {
 	HTTP     *http.Client
 	Logger   *slog.Logger
 	Reporter HealthReporter
+	// Metrics counts attempts; nil turns that off.
+	Metrics *metrics.Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -95,6 +98,9 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 			return AttemptResult{}, err
 		}
 		if held {
+			if d.Metrics != nil {
+				d.Metrics.DeliveriesHeld.Inc()
+			}
 			log.Info("delivery.held", "reason", "endpoint paused")
 			return AttemptResult{Held: true}, nil
 		}
@@ -140,6 +146,12 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	res.excerpt = ""
 	if err := d.Store.RecordAttempt(ctx, a, outcome); err != nil {
 		return AttemptResult{}, err
+	}
+	if d.Metrics != nil {
+		d.Metrics.ObserveAttempt(res.Succeeded, time.Duration(res.LatencyMS*float64(time.Millisecond)))
+		if outcome.Status != models.DeliveryPending {
+			d.Metrics.DeliveriesFinished.WithLabelValues(outcome.Status).Inc()
+		}
 	}
 	if !res.Succeeded || w.Endpoint.ConsecutiveFailures > 0 {
 		res.Report = &AttemptReport{

@@ -186,6 +186,10 @@ func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, err
 			Message: "the event is stored but its deliveries could not be started yet; retry with the same Idempotency-Key"}
 	}
 	if !in.Replayed {
+		if a.metrics != nil {
+			a.metrics.EventsAccepted.Inc()
+			a.metrics.DeliveriesStarted.Add(float64(len(in.Deliveries)))
+		}
 		a.log.Info("event.accepted", "event_id", in.Event.ID, "event_type", in.Event.Type,
 			"tenant_id", in.Event.TenantID, "deliveries", len(in.Deliveries))
 	}

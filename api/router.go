@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/workflows"
 )
@@ -36,6 +37,8 @@ type Deps struct {
 	Temporal Temporal
 	APIKeys  []string
 	Logger   *slog.Logger
+	// Metrics, when set, is served at /metrics and counts ingest.
+	Metrics *metrics.Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -46,12 +49,13 @@ type API struct {
 	temporal Temporal
 	keys     [][32]byte
 	log      *slog.Logger
+	metrics  *metrics.Metrics
 	now      func() time.Time
 }
 
 // New builds the whole route table.
 func New(d Deps) http.Handler {
-	a := &API{store: d.Store, temporal: d.Temporal, log: d.Logger, now: d.Now}
+	a := &API{store: d.Store, temporal: d.Temporal, log: d.Logger, now: d.Now, metrics: d.Metrics}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -75,6 +79,8 @@ func New(d Deps) http.Handler {
 
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", h(a.readyz))
+	r.GET("/metrics", a.serveMetrics)
+	r.GET("/v1/openapi.json", a.openapi)
 
 	v1 := r.Group("/v1", h(a.authenticate))
 	v1.POST("/endpoints", h(a.createEndpoint))
@@ -145,4 +151,14 @@ func (a *API) readyz(c *gin.Context) error {
 	}
 	c.JSON(status, gin.H{"ready": ready, "checks": checks})
 	return nil
+}
+
+// serveMetrics: GET /metrics in Prometheus' text format (no key, like /healthz;
+// keep the port private or put it behind your scraper's network policy).
+func (a *API) serveMetrics(c *gin.Context) {
+	if a.metrics == nil {
+		c.JSON(http.StatusNotFound, gin.H{"error": &Error{Code: CodeNotFound, Message: "metrics are not enabled"}})
+		return
+	}
+	a.metrics.Handler().ServeHTTP(c.Writer, c.Request)
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/devserver"
+	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/worker"
 	"github.com/hookd/hookd/workflows"
@@ -44,6 +45,10 @@ type App struct {
 	APIURL string
 	// APIKey is the generated key in dev when HOOKD_API_KEY is unset.
 	GeneratedAPIKey string
+	// Metrics are this process's Prometheus metrics (served at the API's
+	// /metrics, and at HOOKD_METRICS_ADDR when set).
+	Metrics     *metrics.Metrics
+	metricsHTTP *http.Server
 
 	log    *slog.Logger
 	worker sdkworker.Worker
@@ -90,17 +95,30 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 	if err := RegisterSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace); err != nil {
 		return nil, err
 	}
+	a.Metrics = metrics.New(a.Store)
 
 	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeWorker {
 		d := &activities.Deliverer{
-			Store:  a.Store,
-			HTTP:   activities.NewHTTPClient(activities.TargetPolicy{AllowPrivate: cfg.AllowPrivate, Allowed: cfg.AllowedPrefixes}),
-			Logger: log,
+			Store:   a.Store,
+			HTTP:    activities.NewHTTPClient(activities.TargetPolicy{AllowPrivate: cfg.AllowPrivate, Allowed: cfg.AllowedPrefixes}),
+			Logger:  log,
+			Metrics: a.Metrics,
 		}
 		a.worker = worker.New(worker.Deps{Store: a.Store, Client: a.Temporal, Logger: log, Deliverer: d}, worker.Options{})
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
+	}
+
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("HOOKD_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", a.Metrics.Handler())
+		a.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go a.metricsHTTP.Serve(ln)
 	}
 
 	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeAPI {
@@ -119,7 +137,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 		}
 		a.APIURL = "http://" + ln.Addr().String()
 		a.http = &http.Server{
-			Handler:           api.New(api.Deps{Store: a.Store, Temporal: a.Temporal, APIKeys: keys, Logger: log}),
+			Handler:           api.New(api.Deps{Store: a.Store, Temporal: a.Temporal, APIKeys: keys, Logger: log, Metrics: a.Metrics}),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      60 * time.Second,
@@ -165,6 +183,9 @@ func (a *App) Stop(ctx context.Context) {
 		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		_ = a.http.Shutdown(sctx)
 		cancel()
+	}
+	if a.metricsHTTP != nil {
+		_ = a.metricsHTTP.Close()
 	}
 	if a.worker != nil {
 		a.worker.Stop()

@@ -39,6 +39,7 @@ type Config struct {
 	AllowedPrefixes   []netip.Prefix // HOOKD_ALLOW_PRIVATE_TARGETS = CIDR list
 	LogLevel          slog.Level     // HOOKD_LOG_LEVEL
 	LogFormat         string         // HOOKD_LOG_FORMAT: json or text
+	MetricsAddr       string         // HOOKD_METRICS_ADDR: extra /metrics listener (for workers)
 }
 
 // Setting describes one environment variable.
@@ -57,6 +58,7 @@ var Settings = []Setting{
 	{"HOOKD_TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
 	{"HOOKD_TEMPORAL_UI_PORT", "8233", "dev only: port of the embedded Temporal UI; -1 disables it"},
 	{"HOOKD_ALLOW_PRIVATE_TARGETS", "true in dev, false otherwise", "true, false, or CIDRs (comma-separated) that deliveries may reach although internal"},
+	{"HOOKD_METRICS_ADDR", "unset", "host:port of a /metrics listener; the API serves /metrics too, so set it for workers"},
 	{"HOOKD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"HOOKD_LOG_FORMAT", "json (text in dev)", "json or text"},
 }
@@ -111,6 +113,12 @@ func Load(mode Mode, environ []string) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.APIAddr); err != nil {
 		bad("HOOKD_API_ADDR", "%q is not host:port", c.APIAddr)
+	}
+	c.MetricsAddr = get("HOOKD_METRICS_ADDR", "")
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("HOOKD_METRICS_ADDR", "%q is not host:port", c.MetricsAddr)
+		}
 	}
 	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
 		bad("HOOKD_TEMPORAL_ADDRESS", "%q is not host:port", c.TemporalAddress)

@@ -127,3 +127,17 @@ func (s *Store) ResetForRedelivery(ctx context.Context, deliveryID string) (bool
 	}
 	return res.RowsAffected == 1, nil
 }
+
+// CountPausedEndpoints counts endpoints paused now.
+func (s *Store) CountPausedEndpoints(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Endpoint{}).Where("state = ?", EndpointPaused).Count(&n).Error
+	return n, err
+}
+
+// CountAllHeld counts held deliveries across endpoints.
+func (s *Store) CountAllHeld(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Where("status = ?", DeliveryHeld).Count(&n).Error
+	return n, err
+}
