@@ -47,8 +47,9 @@ type App struct {
 	GeneratedAPIKey string
 	// Metrics are this process's Prometheus metrics (served at the API's
 	// /metrics, and at HOOKD_METRICS_ADDR when set).
-	Metrics     *metrics.Metrics
-	metricsHTTP *http.Server
+	Metrics        *metrics.Metrics
+	metricsHTTP    *http.Server
+	stopReconciler context.CancelFunc
 
 	log    *slog.Logger
 	worker sdkworker.Worker
@@ -108,6 +109,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 		if err := a.worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
+		rctx, cancel := context.WithCancel(context.Background())
+		a.stopReconciler = cancel
+		go (&worker.Reconciler{Store: a.Store, Client: a.Temporal, Logger: log}).Run(rctx)
 	}
 
 	if cfg.MetricsAddr != "" {
@@ -186,6 +190,9 @@ func (a *App) Stop(ctx context.Context) {
 	}
 	if a.metricsHTTP != nil {
 		_ = a.metricsHTTP.Close()
+	}
+	if a.stopReconciler != nil {
+		a.stopReconciler()
 	}
 	if a.worker != nil {
 		a.worker.Stop()

@@ -125,3 +125,17 @@ func (s *Store) LoadDeliveryWork(ctx context.Context, deliveryID string) (*Deliv
 	}
 	return &w, nil
 }
+
+// ListUnstarted returns up to limit pending deliveries that have had no
+// attempt and were created before olderThan: those whose workflow may never
+// have been started (the process died between commit and start).
+func (s *Store) ListUnstarted(ctx context.Context, olderThan time.Time, limit int) ([]Delivery, error) {
+	var out []Delivery
+	err := s.db.WithContext(ctx).
+		Where("status = ? AND attempt_count = 0 AND created_at < ?", DeliveryPending, olderThan).
+		Order("id").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("list unstarted deliveries: %w", err)
+	}
+	return out, nil
+}

@@ -101,7 +101,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // serialises them).
 func (s *Store) Migrate(ctx context.Context) error {
 	return s.withMigrationLock(ctx, func(db *gorm.DB) error {
-		if err := db.AutoMigrate(&Endpoint{}, &Event{}, &Delivery{}, &Attempt{}, &EventType{}); err != nil {
+		if err := db.AutoMigrate(&Endpoint{}, &Event{}, &Delivery{}, &Attempt{}, &EventType{}, &VesselWebhook{}); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -53,6 +54,9 @@ func New(d Deps, o Options) sdkworker.Worker {
 		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentLocalActivities,
 		// Regular activities are only the endpoint workflow's release and replay jobs.
 		MaxConcurrentActivityTaskPollers: 2,
+		// On shutdown, in-flight attempts may finish (their timeout is at
+		// most a minute); what does not is handed back to Temporal and retried.
+		WorkerStopTimeout: 75 * time.Second,
 	})
 	w.RegisterWorkflow(workflows.Delivery)
 	w.RegisterWorkflow(workflows.EndpointHealth)

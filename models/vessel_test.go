@@ -1,0 +1,101 @@
+package models_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookd/hookd/models"
+)
+
+func newVesselEndpoint(connection string) *models.Endpoint {
+	e := newEndpoint(connection, "*")
+	e.Profile = "vessel"
+	return e
+}
+
+func TestConcurrentVesselWebhookCreatesForOneConnectionHaveOneWinner(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		const n = 10
+		eps := make([]*models.Endpoint, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			eps[i] = newVesselEndpoint("conn_race")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.CreateVesselWebhook(ctx, eps[i])
+			}()
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			if err == nil {
+				require.Equal(t, -1, winner, "two creates won")
+				winner = i
+				continue
+			}
+			require.ErrorIs(t, err, models.ErrVesselWebhookExists, "create %d", i)
+		}
+		require.NotEqual(t, -1, winner, "one create won")
+
+		got, err := s.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "conn_race"})
+		require.NoError(t, err)
+		require.Equal(t, eps[winner].ID, got.ID)
+		var count int64
+		require.NoError(t, s.DB().Model(&models.Endpoint{}).Where("tenant_id = ?", "conn_race").Count(&count).Error)
+		require.Equal(t, int64(1), count, "a losing create wrote no endpoint")
+	})
+}
+
+func TestDeletedVesselWebhookIsGoneAndItsOpenDeliveriesCancelled(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		e := newVesselEndpoint("conn_del")
+		require.NoError(t, s.CreateVesselWebhook(ctx, e))
+		in, err := s.IngestEvent(ctx, newEvent("conn_del", "STATUS_CHANGE", "k-del"), []models.Endpoint{*e})
+		require.NoError(t, err)
+
+		_, _, err = s.DeleteVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "conn_del", EndpointID: models.NewID("ep")})
+		require.ErrorIs(t, err, models.ErrNotFound, "a webhook id of another connection deletes nothing")
+
+		deleted, open, err := s.DeleteVesselWebhook(ctx, models.VesselWebhookFilter{EndpointID: e.ID})
+		require.NoError(t, err)
+		require.Equal(t, e.ID, deleted.ID)
+		require.Len(t, open, 1)
+		d, err := s.GetDelivery(ctx, in.Deliveries[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, models.DeliveryCancelled, d.Status)
+
+		_, err = s.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "conn_del"})
+		require.ErrorIs(t, err, models.ErrNotFound)
+		_, err = s.GetEndpoint(ctx, e.ID)
+		require.ErrorIs(t, err, models.ErrNotFound)
+		_, _, err = s.DeleteVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "conn_del"})
+		require.ErrorIs(t, err, models.ErrNotFound)
+
+		require.NoError(t, s.CreateVesselWebhook(ctx, newVesselEndpoint("conn_del")), "the connection can have a new webhook")
+	})
+}
+
+func TestVesselWebhookWhoseEndpointWasDeletedOtherwiseNoLongerCounts(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		e := newVesselEndpoint("conn_stale")
+		require.NoError(t, s.CreateVesselWebhook(ctx, e))
+		_, err := s.DeleteEndpoint(ctx, e.ID)
+		require.NoError(t, err)
+
+		_, err = s.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "conn_stale"})
+		require.ErrorIs(t, err, models.ErrNotFound)
+		next := newVesselEndpoint("conn_stale")
+		require.NoError(t, s.CreateVesselWebhook(ctx, next))
+		got, err := s.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "conn_stale"})
+		require.NoError(t, err)
+		require.Equal(t, next.ID, got.ID)
+	})
+}
