@@ -65,31 +65,9 @@ type DeliveryFilter struct {
 // ListDeliveries returns deliveries newest first. Delivery ids grow with time,
 // so paging by id is stable while new deliveries are inserted.
 func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
-	q := s.db.WithContext(ctx).Model(&Delivery{})
-	if f.EndpointID != "" {
-		q = q.Where("endpoint_id = ?", f.EndpointID)
-	}
-	if f.EventID != "" {
-		q = q.Where("event_id = ?", f.EventID)
-	}
-	if f.Status != "" {
-		q = q.Where("status = ?", f.Status)
-	}
-	if !f.Since.IsZero() {
-		q = q.Where("created_at >= ?", f.Since)
-	}
-	if !f.Until.IsZero() {
-		q = q.Where("created_at < ?", f.Until)
-	}
-	if f.After != "" {
-		q = q.Where("id < ?", f.After)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
+	q := eq(s.db.WithContext(ctx).Model(&Delivery{}), "endpoint_id", f.EndpointID, "event_id", f.EventID, "status", f.Status)
 	var out []Delivery
-	if err := q.Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
+	if err := newestFirst(q, f.Since, f.Until, f.After, f.Limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	return out, nil

@@ -146,21 +146,9 @@ type EndpointFilter struct {
 
 // ListEndpoints returns endpoints newest first, paged by id.
 func (s *Store) ListEndpoints(ctx context.Context, f EndpointFilter) ([]Endpoint, error) {
-	q := s.db.WithContext(ctx).Model(&Endpoint{})
-	if f.TenantID != "" {
-		q = q.Where("tenant_id = ?", f.TenantID)
-	}
-	if f.State != "" {
-		q = q.Where("state = ?", f.State)
-	}
-	if f.Profile != "" {
-		q = q.Where("profile = ?", f.Profile)
-	}
-	if f.After != "" {
-		q = q.Where("id < ?", f.After)
-	}
+	q := eq(s.db.WithContext(ctx).Model(&Endpoint{}), "tenant_id", f.TenantID, "state", f.State, "profile", f.Profile)
 	var out []Endpoint
-	if err := q.Order("id DESC").Limit(max(f.Limit, 1)).Find(&out).Error; err != nil {
+	if err := newestFirst(q, time.Time{}, time.Time{}, f.After, f.Limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list endpoints: %w", err)
 	}
 	return out, nil

@@ -115,24 +115,9 @@ type EventFilter struct {
 
 // ListEvents returns events newest first, paged by id.
 func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) {
-	q := s.db.WithContext(ctx).Model(&Event{})
-	if f.TenantID != "" {
-		q = q.Where("tenant_id = ?", f.TenantID)
-	}
-	if f.Type != "" {
-		q = q.Where("type = ?", f.Type)
-	}
-	if !f.Since.IsZero() {
-		q = q.Where("created_at >= ?", f.Since)
-	}
-	if !f.Until.IsZero() {
-		q = q.Where("created_at < ?", f.Until)
-	}
-	if f.After != "" {
-		q = q.Where("id < ?", f.After)
-	}
+	q := eq(s.db.WithContext(ctx).Model(&Event{}), "tenant_id", f.TenantID, "type", f.Type)
 	var out []Event
-	if err := q.Order("id DESC").Limit(max(f.Limit, 1)).Find(&out).Error; err != nil {
+	if err := newestFirst(q, f.Since, f.Until, f.After, f.Limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}
 	return out, nil
