@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin/hookd
 PG_DSN  ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help run dev build test test-short vet fmt services clean
+.PHONY: help run dev build test test-short vet fmt services topology faults clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -29,5 +29,12 @@ vet: ## gofmt and go vet
 services: ## make sure the test services are there: PostgreSQL on 127.0.0.1:5432, Node.js
 	@bash scripts/test-services.sh
 
-clean: ## remove build output and dev data
-	rm -rf bin data
+topology: ## the production topology from real processes: PostgreSQL, Temporal on PostgreSQL, 1 api, 2 workers
+	bash scripts/topology.sh up
+
+faults: ## fault test on that topology: kill -9 a worker and the api, restart PostgreSQL; 0 losses or it fails
+	bash scripts/topology.sh setup
+	$(GO) run ./cmd/hookd-faults
+
+clean: ## remove build output, dev data and the topology dir
+	rm -rf bin data .topology

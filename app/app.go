@@ -20,9 +20,12 @@ import (
 	"time"
 
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/hookd/hookd/activities"
 	"github.com/hookd/hookd/api"
@@ -85,6 +88,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 		return nil, err
 	}
 
+	if cfg.Mode != config.ModeDev {
+		if err := EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
+			return nil, err
+		}
+	}
 	a.Temporal, err = client.DialContext(ctx, client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
@@ -208,6 +216,38 @@ func (a *App) Stop(ctx context.Context) {
 	if a.Store != nil {
 		_ = a.Store.Close()
 	}
+}
+
+// EnsureNamespace registers the namespace on the Temporal cluster if it does
+// not exist yet (3 days retention of closed workflows), so a fresh cluster
+// needs no manual step. An existing namespace is left as it is.
+func EnsureNamespace(ctx context.Context, hostPort, namespace string) error {
+	nc, err := client.NewNamespaceClient(client.Options{HostPort: hostPort})
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", hostPort, err)
+	}
+	defer nc.Close()
+	_, err = nc.Describe(ctx, namespace)
+	var nf *serviceerror.NamespaceNotFound
+	if !errors.As(err, &nf) {
+		return err
+	}
+	retention := 72 * time.Hour
+	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{
+		Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(retention),
+	})
+	var exists *serviceerror.NamespaceAlreadyExists
+	if err != nil && !errors.As(err, &exists) {
+		return fmt.Errorf("register namespace %s: %w", namespace, err)
+	}
+	// A new namespace takes a moment to reach every frontend's cache.
+	for i := 0; i < 50; i++ {
+		if _, err = nc.Describe(ctx, namespace); err == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return err
 }
 
 // RegisterSearchAttributes adds hookd's search attributes to the namespace;
