@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin/hookd
 PG_DSN  ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help run dev build test test-short vet fmt services topology faults clean
+.PHONY: help run dev build test test-short vet fmt services topology faults compose-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,11 @@ topology: ## the production topology from real processes: PostgreSQL, Temporal o
 faults: ## fault test on that topology: kill -9 a worker and the api, restart PostgreSQL; 0 losses or it fails
 	bash scripts/topology.sh setup
 	$(GO) run ./cmd/hookd-faults
+
+compose-check: ## validate docker-compose.yml (installs Debian's docker-compose if missing; there is no Docker engine here)
+	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+	HOOKD_API_KEY=compose-check-key-0123 docker-compose -f docker-compose.yml config -q
+	@echo "docker-compose.yml is valid"
 
 clean: ## remove build output, dev data and the topology dir
 	rm -rf bin data .topology

@@ -254,7 +254,18 @@ func EnsureNamespace(ctx context.Context, hostPort, namespace string) error {
 // attributes already there are left alone, so it is safe to repeat.
 func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
 	ops := c.OperatorService()
-	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	var have *operatorservice.ListSearchAttributesResponse
+	var err error
+	// A namespace registered a moment ago may not have reached every cache yet.
+	for try := 0; ; try++ {
+		have, err = ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+		var nf *serviceerror.NotFound
+		var nnf *serviceerror.NamespaceNotFound
+		if err == nil || try >= 60 || !(errors.As(err, &nf) || errors.As(err, &nnf)) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	if err != nil {
 		return fmt.Errorf("list search attributes: %w", err)
 	}

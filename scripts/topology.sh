@@ -15,7 +15,7 @@ ROOT=$PWD
 RUN=${HOOKD_TOPOLOGY_DIR:-$ROOT/.topology}
 BIN=$ROOT/bin
 PGHOST=127.0.0.1
-export HOOKD_TOPOLOGY_DB=${HOOKD_TOPOLOGY_DB:-hookd_topology}
+TOPOLOGY_DB=${TOPOLOGY_DB:-hookd_topology}
 
 psql_admin() { psql -h "$PGHOST" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq "$@"; }
 
@@ -27,9 +27,9 @@ setup() {
   go build -o "$BIN/temporal-server" go.temporal.io/server/cmd/server
   go build -o "$BIN/temporal-sql-tool" go.temporal.io/server/cmd/tools/sql
 
-  echo "topology: fresh databases temporal, temporal_visibility, $HOOKD_TOPOLOGY_DB"
+  echo "topology: fresh databases temporal, temporal_visibility, $TOPOLOGY_DB"
   psql_admin -c "DO \$\$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname='temporal') THEN CREATE ROLE temporal LOGIN PASSWORD 'temporal' CREATEDB; END IF; END\$\$;"
-  for db in temporal temporal_visibility "$HOOKD_TOPOLOGY_DB"; do
+  for db in temporal temporal_visibility "$TOPOLOGY_DB"; do
     psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"
     psql_admin -c "CREATE DATABASE $db OWNER temporal"
   done
@@ -39,9 +39,9 @@ setup() {
   for db in temporal temporal_visibility; do
     local dir=temporal
     [ "$db" = temporal_visibility ] && dir=visibility
-    "$BIN/temporal-sql-tool" --plugin postgres12 --ep "$PGHOST" -p 5432 -u temporal --pw temporal --db "$db" setup-schema -v 0.0 >/dev/null
+    "$BIN/temporal-sql-tool" --plugin postgres12 --ep "$PGHOST" -p 5432 -u temporal --pw temporal --db "$db" setup-schema -v 0.0 >/dev/null 2>&1
     "$BIN/temporal-sql-tool" --plugin postgres12 --ep "$PGHOST" -p 5432 -u temporal --pw temporal --db "$db" \
-      update-schema -d "$mod/schema/postgresql/v12/$dir/versioned" >/dev/null
+      update-schema -d "$mod/schema/postgresql/v12/$dir/versioned" >/dev/null 2>&1
   done
   rm -rf "$RUN/config" && mkdir -p "$RUN/config/dynamicconfig"
   cp "$mod/config/development-postgres12.yaml" "$RUN/config/"
@@ -52,7 +52,7 @@ setup() {
 
 # The environment every hookd process of the topology gets.
 hookd_env() {
-  echo "HOOKD_DATABASE_URL=postgres://temporal:temporal@$PGHOST:5432/$HOOKD_TOPOLOGY_DB?sslmode=disable"
+  echo "HOOKD_DATABASE_URL=postgres://temporal:temporal@$PGHOST:5432/$TOPOLOGY_DB?sslmode=disable"
   echo "HOOKD_TEMPORAL_ADDRESS=127.0.0.1:7233"
   echo "HOOKD_TEMPORAL_NAMESPACE=hookd"
   echo "HOOKD_API_KEY=${HOOKD_API_KEY:-topology-key-0123456789}"
