@@ -1,0 +1,51 @@
+package e2e
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookd/hookd/models"
+)
+
+func TestAttemptsAreBoundedInTimeAndStoredBytes(t *testing.T) {
+	t.Parallel()
+	c := api(t)
+	// A receiver that answers a huge body, and one that never answers in time.
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.Write([]byte(strings.Repeat("x", 1<<20)))
+	}))
+	t.Cleanup(big.Close)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+
+	tenant := models.NewID("tenant")
+	c.createEndpoint(map[string]any{"url": big.URL, "tenant_id": tenant, "event_types": []string{"big"}})
+	c.createEndpoint(map[string]any{"url": slow.URL, "tenant_id": tenant, "event_types": []string{"slow"}, "timeout": "200ms", "retry_schedule": []string{}})
+	bigDlv := c.postEvent("big-"+tenant, map[string]any{"type": "big", "tenant_id": tenant, "payload": map[string]any{}})["deliveries"].([]any)[0].(map[string]any)["id"].(string)
+	slowDlv := c.postEvent("slow-"+tenant, map[string]any{"type": "slow", "tenant_id": tenant, "payload": map[string]any{}})["deliveries"].([]any)[0].(map[string]any)["id"].(string)
+
+	waitFor(t, 10*time.Second, "both finished", func() bool {
+		_, b := c.do("GET", "/v1/deliveries/"+bigDlv, nil)
+		_, s := c.do("GET", "/v1/deliveries/"+slowDlv, nil)
+		return b["status"] == models.DeliverySucceeded && s["status"] == models.DeliveryFailed
+	})
+	_, b := c.do("GET", "/v1/deliveries/"+bigDlv, nil)
+	excerpt := b["attempts"].([]any)[0].(map[string]any)["response_excerpt"].(string)
+	require.Len(t, excerpt, models.MaxResponseExcerpt, "a 1 MiB answer is stored as its first 4 KiB")
+
+	_, s := c.do("GET", "/v1/deliveries/"+slowDlv, nil)
+	att := s["attempts"].([]any)[0].(map[string]any)
+	require.Contains(t, att["error"], "timeout: no response within 200ms")
+	require.Less(t, att["latency_ms"].(float64), 2000.0, "the attempt was cut at its timeout")
+}
