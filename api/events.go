@@ -94,9 +94,6 @@ func (a *API) createEvent(c *gin.Context) error {
 	}
 	if in.Replayed {
 		c.Header("Idempotent-Replayed", "true")
-	} else {
-		a.log.Info("event.accepted", "event_id", in.Event.ID, "event_type", in.Event.Type,
-			"tenant_id", in.Event.TenantID, "deliveries", len(in.Deliveries))
 	}
 	out := struct {
 		eventJSON
