@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin/hookd
 PG_DSN  ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: help run dev build test test-short vet fmt services topology faults compose-check clean
+.PHONY: help run dev build test test-short vet fmt services topology faults compose-check bench bench-smoke clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ topology: ## the production topology from real processes: PostgreSQL, Temporal o
 faults: ## fault test on that topology: kill -9 a worker and the api, restart PostgreSQL; 0 losses or it fails
 	bash scripts/topology.sh setup
 	$(GO) run ./cmd/hookd-faults
+
+bench: ## the benchmark: network limit vs engine floor vs hookd, scenarios a-d (see BENCHMARKS.md); minutes
+	$(GO) run ./cmd/hookd-bench
+
+bench-smoke: ## the benchmark for a few seconds with small counts (CI runs it as a smoke check)
+	$(GO) run ./cmd/hookd-bench -smoke
 
 compose-check: ## validate docker-compose.yml (installs Debian's docker-compose if missing; there is no Docker engine here)
 	@command -v docker-compose >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }

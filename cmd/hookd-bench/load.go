@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+)
+
+// loadResult is one measurement window of the closed loop.
+type loadResult struct {
+	System   string
+	InFlight int
+	Window   time.Duration
+	// Delivered counts receipts inside the window; Rate is Delivered/Window.
+	Delivered int
+	Rate      float64
+	// Lat are ingest→receipt latencies of events sent inside the window.
+	Lat      sample
+	Lost     int // sent, never received within the timeout
+	Errors   int // refused by the system (non-2xx, start failure)
+	FirstErr error
+	CPU      cpuUse
+	// Settle is how long the engine took, after the window, to finish the
+	// work it had deferred (visibility records); CPUSettled covers window +
+	// settle, so CPU per delivery includes that deferred work.
+	Settle     time.Duration
+	CPUSettled time.Duration
+	Windows    int
+}
+
+// merge pools another window of the same system and in-flight count.
+func (r *loadResult) merge(o loadResult) {
+	if r.Windows == 0 {
+		*r = o
+		return
+	}
+	r.Window += o.Window
+	r.Delivered += o.Delivered
+	r.Rate = float64(r.Delivered) / r.Window.Seconds()
+	r.Lat = append(r.Lat, o.Lat...)
+	r.Lost += o.Lost
+	r.Errors += o.Errors
+	if r.FirstErr == nil {
+		r.FirstErr = o.FirstErr
+	}
+	w := r.CPU.wall + o.CPU.wall
+	r.CPU = cpuUse{wall: w, selfCPU: r.CPU.selfCPU + o.CPU.selfCPU,
+		self:    (r.CPU.self*float64(r.CPU.wall) + o.CPU.self*float64(o.CPU.wall)) / float64(w),
+		machine: (r.CPU.machine*float64(r.CPU.wall) + o.CPU.machine*float64(o.CPU.wall)) / float64(w)}
+	r.Settle = max(r.Settle, o.Settle)
+	r.CPUSettled += o.CPUSettled
+	r.Windows += o.Windows
+}
+
+// cpuPerDelivery is the process CPU (all of hookd, Temporal, the receiver
+// and the load generator) per delivery, in ms.
+func (r loadResult) cpuPerDelivery() string {
+	if r.Delivered == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f ms", float64(r.CPUSettled)/float64(time.Millisecond)/float64(r.Delivered))
+}
+
+// closedLoop runs inFlight publishers for warm-up + dur. Each keeps exactly
+// one event in flight: send, wait for its receipt at the receiver, send the
+// next. Throughput is receipts inside the window (after warm-up) per second;
+// latency is from just before send to the receipt, for events sent inside
+// the window.
+func (b *bench) closedLoop(ctx context.Context, sys string, inFlight int, dur time.Duration, send sendFunc) loadResult {
+	warm := min(dur/5, 2*time.Second)
+	type rec struct{ start, end time.Time }
+	var (
+		mu      sync.Mutex
+		recs    []rec
+		lost    int
+		errs    int
+		first   error
+		wg      sync.WaitGroup
+		begin   = time.Now()
+		from    = begin.Add(warm)
+		stopAt  = from.Add(dur)
+		cpuFrom = make(chan cpuSnap, 1)
+		cpuTo   = make(chan cpuSnap, 1)
+	)
+	time.AfterFunc(warm, func() { cpuFrom <- snapCPU() })
+	time.AfterFunc(warm+dur, func() { cpuTo <- snapCPU() })
+	// Keys (hookd: Idempotency-Keys) must be new in every window.
+	b.windows++
+	prefix := fmt.Sprintf("a-%s-%s-%d-w%d", b.runID, sys, inFlight, b.windows)
+	for p := range inFlight {
+		wg.Go(func() {
+			for i := 0; time.Now().Before(stopAt) && ctx.Err() == nil; i++ {
+				w := b.recv.tracker.expect(fmt.Sprintf("%s-%d-%d", prefix, p, i), 1)
+				t0 := b.recv.tracker.begin(w)
+				if err := send(ctx, w.key); err != nil {
+					b.recv.tracker.forget(w)
+					mu.Lock()
+					errs++
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				lat, err := b.recv.tracker.wait(w, b.opt.timeout)
+				mu.Lock()
+				if err != nil {
+					lost++
+				} else {
+					recs = append(recs, rec{t0, t0.Add(lat)})
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	c0, c1 := <-cpuFrom, <-cpuTo
+	r := loadResult{System: sys, InFlight: inFlight, Window: dur, Lost: lost, Errors: errs, FirstErr: first,
+		CPU: c0.until(c1), Windows: 1}
+	r.Settle = b.settle(ctx)
+	r.CPUSettled = c0.until(snapCPU()).selfCPU
+	for _, x := range recs {
+		if !x.end.Before(from) && !x.end.After(stopAt) {
+			r.Delivered++
+		}
+		if !x.start.Before(from) && x.start.Before(stopAt) {
+			r.Lat = append(r.Lat, x.end.Sub(x.start))
+		}
+	}
+	r.Rate = float64(r.Delivered) / dur.Seconds()
+	b.progress("%-8s %3d in flight: %7.1f deliveries/s, p50 %s p99 %s, lost %d, errors %d, %s, engine settled in %s",
+		sys, inFlight, r.Rate, ms(r.Lat.pct(50)), ms(r.Lat.pct(99)), r.Lost, r.Errors, r.CPU, ms(r.Settle))
+	if first != nil {
+		b.progress("%-8s first error: %v", sys, first)
+	}
+	return r
+}
+
+// shot is one event sent to want receivers at once (fan-out, release).
+type shot struct {
+	Accepted time.Duration // until send returned (hookd: the 202)
+	First    time.Duration // until the first receipt
+	Last     time.Duration // until the last receipt
+	Received int
+	Err      error
+}
+
+// fire sends key once with send and waits for want distinct receipts.
+func (b *bench) fire(ctx context.Context, key string, want int, send sendFunc) shot {
+	w := b.recv.tracker.expect(key, want)
+	t0 := b.recv.tracker.begin(w)
+	var s shot
+	if s.Err = send(ctx, key); s.Err != nil {
+		b.recv.tracker.forget(w)
+		return s
+	}
+	s.Accepted = time.Since(t0)
+	return b.await(w, t0, want, s)
+}
+
+// await waits for the receipts of w (sent at t0) and fills s.
+func (b *bench) await(w *waiter, t0 time.Time, want int, s shot) shot {
+	timeout := max(b.opt.timeout, time.Duration(want)*200*time.Millisecond)
+	last, err := b.recv.tracker.wait(w, timeout)
+	b.recv.tracker.mu.Lock()
+	s.Received = len(w.got)
+	if !w.first.IsZero() {
+		s.First = w.first.Sub(t0)
+	}
+	b.recv.tracker.mu.Unlock()
+	if err != nil {
+		s.Err = fmt.Errorf("%d of %d received after %s: %w", s.Received, want, timeout, err)
+		return s
+	}
+	s.Last = last
+	return s
+}
+
+func (b *bench) progress(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "[%s] "+format+"\n", append([]any{time.Since(b.started).Truncate(100 * time.Millisecond)}, a...)...)
+}
+
+// settle waits until the engine has caught up with the work a window left
+// behind: Temporal records a workflow's visibility (the list the UI and
+// CountWorkflow read) asynchronously, so right after a burst the count of
+// running workflows still includes finished ones. It polls that count until
+// it stops changing for a second (at most a minute) and returns how long
+// that took; zero without an engine.
+func (b *bench) settle(ctx context.Context) time.Duration {
+	if b.temporal == nil {
+		return 0
+	}
+	t0 := time.Now()
+	last, since := int64(-1), time.Now()
+	for time.Since(t0) < time.Minute && ctx.Err() == nil {
+		resp, err := b.temporal.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+			Namespace: b.hookd.Config.TemporalNamespace, Query: "ExecutionStatus = 'Running'"})
+		if err != nil {
+			b.progress("settle: count workflows: %v", err)
+			return time.Since(t0)
+		}
+		if resp.GetCount() != last {
+			last, since = resp.GetCount(), time.Now()
+		} else if time.Since(since) >= time.Second {
+			return since.Sub(t0)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return time.Since(t0)
+}
