@@ -62,8 +62,9 @@ type AttemptResult struct {
 	// was used up, and the delivery is now held until the endpoint is unpaused.
 	Held bool
 	// Report is what the endpoint's health workflow must be told, when it
-	// must: every failure, and a success while the endpoint has failures on
-	// record. A success on a healthy endpoint reports nothing.
+	// must: every failure, and a success that ended a run of failures on
+	// record (see models.Store.RecordAttempt). A success on a healthy
+	// endpoint reports nothing.
 	Report *AttemptReport
 
 	// excerpt is the start of the response body: stored with the attempt,
@@ -144,7 +145,8 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		StartedAt:       started.UTC(),
 	}
 	res.excerpt = ""
-	if err := d.Store.RecordAttempt(ctx, a, outcome); err != nil {
+	count, err := d.Store.RecordAttempt(ctx, a, outcome)
+	if err != nil {
 		return AttemptResult{}, err
 	}
 	if d.Metrics != nil {
@@ -153,10 +155,14 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 			d.Metrics.DeliveriesFinished.WithLabelValues(outcome.Status).Inc()
 		}
 	}
-	if !res.Succeeded || w.Endpoint.ConsecutiveFailures > 0 {
+	// The count was kept in the attempt's own transaction: a success is
+	// reported exactly when it ended a run of failures on record, however
+	// recent those failures are, and never on a healthy endpoint.
+	if count.Changed {
 		res.Report = &AttemptReport{
 			EndpointID: w.Endpoint.ID, DeliveryID: w.Delivery.ID, Failed: !res.Succeeded,
 			Error: truncate(res.Error, 256), At: started.UTC(), PauseThreshold: w.Endpoint.PauseThreshold,
+			Failures: count.Failures, Seq: count.Seq,
 		}
 	}
 	log.Info("delivery.attempted", "attempt", number, "status_code", res.StatusCode,
@@ -173,6 +179,13 @@ type AttemptReport struct {
 	Error          string    `json:"error,omitempty"`
 	At             time.Time `json:"at"`
 	PauseThreshold int       `json:"pause_threshold"`
+	// Failures is the endpoint's count of consecutive failed attempts once
+	// this attempt was recorded, and Seq the endpoint's HealthSeq then: the
+	// workflow applies a report only if its Seq is newer than what it has,
+	// so reports arriving out of order cannot miscount. Seq 0 means a
+	// report without the store's count: the workflow counts it itself.
+	Failures int   `json:"failures,omitempty"`
+	Seq      int64 `json:"seq,omitempty"`
 }
 
 // HealthReporter delivers an AttemptReport to the endpoint's health

@@ -34,9 +34,16 @@ type Health struct {
 }
 
 // SaveHealth mirrors the workflow's state of an endpoint into the store, so
-// the API reads it and attempts see a pause at once.
-func (h *Health) SaveHealth(ctx context.Context, endpointID string, s models.Health) error {
+// the API reads it and attempts see a pause at once. It answers the new
+// HealthSeq when s.SetFailures starts a new count.
+func (h *Health) SaveHealth(ctx context.Context, endpointID string, s models.Health) (int64, error) {
 	return h.Store.SaveHealth(ctx, endpointID, s)
+}
+
+// PauseThreshold reads the endpoint's pause threshold (0 if it is gone): the
+// workflow reloads it when told the endpoint's settings changed.
+func (h *Health) PauseThreshold(ctx context.Context, endpointID string) (int, error) {
+	return h.Store.PauseThreshold(ctx, endpointID)
 }
 
 const pageSize = 100
@@ -77,24 +84,43 @@ func (h *Health) ReleaseHeld(ctx context.Context, endpointID string) (int, error
 		}
 		for i := range page {
 			d := &page[i]
+			if i > 0 {
+				active, err := h.endpointActive(ctx, endpointID)
+				if err != nil || !active {
+					return released, err
+				}
+			}
 			if err := h.Deliveries.Release(ctx, d); err != nil {
 				return released, fmt.Errorf("release delivery %s: %w", d.ID, err)
 			}
-			if err := h.waitLeftHeld(ctx, d.ID, ep.Timeout()+15*time.Second); err != nil {
+			if err := h.waitLeftHeld(ctx, endpointID, d.ID, ep.Timeout()+15*time.Second); err != nil {
 				return released, err
 			}
 			released++
 			after = d.ID
 			activity.RecordHeartbeat(ctx, after)
 		}
-		if cur, err := h.Store.GetEndpoint(ctx, endpointID); err == nil && cur.State != models.EndpointActive {
-			return released, nil
+		if active, err := h.endpointActive(ctx, endpointID); err != nil || !active {
+			return released, err
 		}
 	}
 }
 
-// waitLeftHeld waits until a released delivery is no longer held, or timeout.
-func (h *Health) waitLeftHeld(ctx context.Context, deliveryID string, timeout time.Duration) error {
+// endpointActive reports whether the endpoint exists and is active.
+func (h *Health) endpointActive(ctx context.Context, endpointID string) (bool, error) {
+	ep, err := h.Store.GetEndpoint(ctx, endpointID)
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return ep.State == models.EndpointActive, nil
+}
+
+// waitLeftHeld waits until a released delivery is no longer held, or its
+// endpoint is no longer active (paused again, it stays held), or timeout.
+func (h *Health) waitLeftHeld(ctx context.Context, endpointID, deliveryID string, timeout time.Duration) error {
 	poll := h.PollInterval
 	if poll == 0 {
 		poll = 5 * time.Millisecond
@@ -107,6 +133,9 @@ func (h *Health) waitLeftHeld(ctx context.Context, deliveryID string, timeout ti
 		}
 		if d.Status != models.DeliveryHeld {
 			return nil
+		}
+		if active, err := h.endpointActive(ctx, endpointID); err != nil || !active {
+			return err
 		}
 		select {
 		case <-ctx.Done():

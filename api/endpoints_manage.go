@@ -41,7 +41,8 @@ func (a *API) listEndpoints(c *gin.Context) error {
 }
 
 // updateEndpoint: PATCH /v1/endpoints/{id} changes only the fields given.
-// tenant_id cannot change (it would move the endpoint's history).
+// tenant_id cannot change (it would move the endpoint's history). A
+// pause_threshold given is passed on to the endpoint's health workflow.
 func (a *API) updateEndpoint(c *gin.Context) error {
 	var req endpointRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -68,6 +69,15 @@ func (a *API) updateEndpoint(c *gin.Context) error {
 	}
 	if err := a.store.UpdateEndpoint(c.Request.Context(), ep); err != nil {
 		return storeError(err, "endpoint", ep.ID)
+	}
+	if req.PauseThreshold != nil {
+		// The health workflow reads its threshold again from the store, so
+		// its health query agrees with REST and the new threshold counts at
+		// once. Sent whenever the field is given, so retrying a PATCH whose
+		// signal failed sends it again.
+		if err := workflows.SignalEndpoint(c.Request.Context(), a.temporal, ep, workflows.SignalSettings, nil); err != nil {
+			return err
+		}
 	}
 	c.JSON(http.StatusOK, toEndpointJSON(ep, false))
 	return nil

@@ -5,12 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/hookd/hookd/app"
 	"github.com/hookd/hookd/models"
@@ -40,11 +44,49 @@ func pausedEndpoint(t *testing.T, c *client) (epID, tenant string, rcv *receiver
 		_, h := c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
 		return h["state"] == models.EndpointPaused
 	})
+	// Attempts run concurrently: the pause comes at the threshold, but
+	// attempts already under way when it did may still fail and count.
 	_, h := c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
-	require.Equal(t, float64(10), h["consecutive_failures"])
-	require.Contains(t, h["pause_reason"], "10 consecutive failed attempts")
+	require.GreaterOrEqual(t, h["consecutive_failures"], float64(10))
+	var atPause int
+	_, err := fmt.Sscanf(h["pause_reason"].(string), "%d consecutive failed attempts", &atPause)
+	require.NoError(t, err, "pause reason %q", h["pause_reason"])
+	require.GreaterOrEqual(t, atPause, 10, "paused once the threshold was reached")
 	require.NotNil(t, h["paused_at"])
+	// Once the last attempts are counted, the workflow's health query and REST agree.
+	waitFor(t, 10*time.Second, "query and REST agree", func() bool {
+		_, h := c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
+		st, err := tryQueryHealth(hd(c), epID)
+		return err == nil && st.State == models.EndpointPaused && float64(st.ConsecutiveFailures) == h["consecutive_failures"]
+	})
 	return epID, tenant, rcv, healthy
+}
+
+// hd is the hookd a client talks to.
+func hd(c *client) *app.App {
+	if hookdPG != nil && c.base == hookdPG.APIURL {
+		return hookdPG
+	}
+	return hookd
+}
+
+// queryHealth runs the endpoint workflow's health query.
+func queryHealth(t *testing.T, hd *app.App, epID string) workflows.EndpointState {
+	t.Helper()
+	st, err := tryQueryHealth(hd, epID)
+	require.NoError(t, err)
+	return st
+}
+
+// tryQueryHealth is queryHealth for polling: an error (a query timing out on
+// a loaded machine) is returned, to be tried again.
+func tryQueryHealth(hd *app.App, epID string) (workflows.EndpointState, error) {
+	var st workflows.EndpointState
+	v, err := hd.Temporal.QueryWorkflow(context.Background(), workflows.EndpointWorkflowID(epID), "", workflows.QueryHealth)
+	if err == nil {
+		err = v.Get(&st)
+	}
+	return st, err
 }
 
 // holdEvents posts n events while the endpoint is paused and checks they are held.
@@ -263,5 +305,228 @@ func TestHealthRoutesRefuseBadInput(t *testing.T) {
 		requireError(t, status, out, http.StatusBadRequest, "")
 		_, h := c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
 		require.Equal(t, models.EndpointActive, h["state"], "refused requests changed nothing")
+	})
+}
+
+// readmeTemporalCommands reads the README's `temporal workflow signal` lines
+// (signal name → --input text, "" when there is none) and the query type of
+// its `temporal workflow query` line, so the test sends exactly what the
+// README tells operators to send.
+func readmeTemporalCommands(t *testing.T) (signals map[string]string, query string) {
+	t.Helper()
+	raw, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	text := regexp.MustCompile(`\\\n\s*`).ReplaceAllString(string(raw), " ")
+	signals = map[string]string{}
+	for _, m := range regexp.MustCompile(`temporal workflow signal --workflow-id endpoint/\S+ --name (\S+)(?:\s+--input '([^']*)')?`).FindAllStringSubmatch(text, -1) {
+		signals[m[1]] = m[2]
+	}
+	q := regexp.MustCompile(`temporal workflow query\s+--workflow-id endpoint/\S+ --type (\S+)`).FindStringSubmatch(text)
+	require.NotNil(t, q, "the README shows the health query")
+	return signals, q[1]
+}
+
+// The pause, unpause and replay signals and the health query, sent as raw
+// JSON exactly as the README's temporal CLI commands send them.
+func TestTemporalSignalsAsTheREADMEShowsThem(t *testing.T) {
+	t.Parallel()
+	signals, queryType := readmeTemporalCommands(t)
+	require.Equal(t, workflows.QueryHealth, queryType)
+	require.ElementsMatch(t, []string{workflows.SignalPause, workflows.SignalUnpause, workflows.SignalReplay}, keys(signals))
+	require.Empty(t, signals[workflows.SignalUnpause], "unpause takes no input")
+	var pause map[string]any
+	require.NoError(t, json.Unmarshal([]byte(signals[workflows.SignalPause]), &pause))
+	require.Equal(t, map[string]any{"reason": "receiver migration"}, pause)
+	var replay map[string]any
+	require.NoError(t, json.Unmarshal([]byte(signals[workflows.SignalReplay]), &replay))
+	require.ElementsMatch(t, []string{"since", "until", "only_failed"}, keys(replay))
+
+	// The CLI sends --input as a json/plain payload of those very bytes; so
+	// does the SDK for a json.RawMessage.
+	p, err := converter.GetDefaultDataConverter().ToPayload(json.RawMessage(signals[workflows.SignalPause]))
+	require.NoError(t, err)
+	require.Equal(t, "json/plain", string(p.Metadata["encoding"]))
+	require.Equal(t, signals[workflows.SignalPause], string(p.Data))
+
+	onBothStores(t, func(t *testing.T, c *client, hd *app.App) {
+		ctx := context.Background()
+		var healthy atomic.Bool
+		rcv := newReceiver(t, func(int) int {
+			if healthy.Load() {
+				return 200
+			}
+			return 500
+		})
+		tenant := models.NewID("tenant")
+		epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})
+		wid := workflows.EndpointWorkflowID(epID)
+		query := func() workflows.EndpointState {
+			v, err := hd.Temporal.QueryWorkflow(ctx, wid, "", queryType)
+			require.NoError(t, err)
+			var st workflows.EndpointState
+			require.NoError(t, v.Get(&st))
+			return st
+		}
+		rest := func() map[string]any {
+			_, h := c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
+			return h
+		}
+
+		// Two deliveries fail (one attempt each): below the threshold.
+		since := time.Now().UTC().Add(-time.Second)
+		var failed []string
+		for i := range 2 {
+			ev := c.postEvent(fmt.Sprintf("sig-fail-%s-%d", tenant, i), map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{"i": i}})
+			failed = append(failed, ev["deliveries"].([]any)[0].(map[string]any)["id"].(string))
+		}
+		waitFor(t, 10*time.Second, "both failed and counted", func() bool {
+			_, l := c.do("GET", "/v1/deliveries?status=failed&endpoint_id="+epID, nil)
+			st, err := tryQueryHealth(hd, epID)
+			return len(l["data"].([]any)) == 2 && err == nil && st.ConsecutiveFailures == 2
+		})
+		require.Equal(t, float64(2), rest()["consecutive_failures"])
+
+		// pause --input '{"reason":"receiver migration"}'
+		require.NoError(t, hd.Temporal.SignalWorkflow(ctx, wid, "", workflows.SignalPause, json.RawMessage(signals[workflows.SignalPause])))
+		waitFor(t, 10*time.Second, "paused", func() bool { return rest()["state"] == models.EndpointPaused })
+		st := query()
+		require.Equal(t, models.EndpointPaused, st.State)
+		require.Equal(t, "receiver migration", st.PauseReason)
+		require.NotNil(t, st.PausedAt)
+		require.Equal(t, "receiver migration", rest()["pause_reason"])
+
+		heldKey := "sig-held-" + tenant
+		c.postEvent(heldKey, map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{"held": true}})
+		waitFor(t, 10*time.Second, "held", func() bool { return rest()["held_count"] == float64(1) })
+		sentBefore := len(rcv.requests())
+		require.Equal(t, 2, sentBefore, "nothing sent while paused")
+
+		// unpause, no input.
+		healthy.Store(true)
+		require.NoError(t, hd.Temporal.SignalWorkflow(ctx, wid, "", workflows.SignalUnpause, nil))
+		waitFor(t, 10*time.Second, "held event delivered", func() bool {
+			h := rest()
+			return h["state"] == models.EndpointActive && h["held_count"] == float64(0) && len(rcv.requests()) == 3
+		})
+		require.Contains(t, string(rcv.requests()[2].Body), `"held":true`)
+		st = query()
+		require.Equal(t, models.EndpointActive, st.State)
+		require.Zero(t, st.ConsecutiveFailures, "unpause resets the count")
+		require.Nil(t, st.PausedAt)
+		require.Equal(t, float64(0), rest()["consecutive_failures"])
+
+		// replay --input with the README's fields; the range is this test's.
+		replay["since"] = since.Format(time.RFC3339Nano)
+		replay["until"] = time.Now().UTC().Add(time.Second).Format(time.RFC3339Nano)
+		input, err := json.Marshal(replay)
+		require.NoError(t, err)
+		require.NoError(t, hd.Temporal.SignalWorkflow(ctx, wid, "", workflows.SignalReplay, json.RawMessage(input)))
+		waitFor(t, 10*time.Second, "failed deliveries replayed", func() bool {
+			_, l := c.do("GET", "/v1/deliveries?status=succeeded&endpoint_id="+epID, nil)
+			return len(l["data"].([]any)) == 3
+		})
+		for _, id := range failed {
+			_, d := c.do("GET", "/v1/deliveries/"+id, nil)
+			atts := d["attempts"].([]any)
+			require.Len(t, atts, 2)
+			require.Equal(t, models.TriggerReplay, atts[1].(map[string]any)["trigger"])
+		}
+		time.Sleep(200 * time.Millisecond)
+		require.Len(t, rcv.requests(), 5, "only_failed: the delivered held event is not replayed")
+		require.Equal(t, models.EndpointActive, query().State)
+	})
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// historyLength counts the events of the endpoint workflow's current run.
+func historyLength(t *testing.T, hd *app.App, epID string) int {
+	t.Helper()
+	it := hd.Temporal.GetWorkflowHistory(context.Background(), workflows.EndpointWorkflowID(epID), "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	n := 0
+	for it.HasNext() {
+		_, err := it.Next()
+		require.NoError(t, err)
+		n++
+	}
+	return n
+}
+
+// Not a bottleneck: successful deliveries to a healthy endpoint cost its
+// health workflow nothing — its history does not grow — while one failure
+// does reach it.
+func TestHealthyEndpointTrafficDoesNotGrowTheHealthWorkflowHistory(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(t *testing.T, c *client, hd *app.App) {
+		var fail atomic.Bool
+		rcv := newReceiver(t, func(int) int {
+			if fail.Load() {
+				return 500
+			}
+			return 200
+		})
+		tenant := models.NewID("tenant")
+		epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})
+		// The workflow is started with the endpoint; let its first task settle.
+		waitFor(t, 10*time.Second, "health workflow running", func() bool {
+			_, err := hd.Temporal.QueryWorkflow(context.Background(), workflows.EndpointWorkflowID(epID), "", workflows.QueryHealth)
+			return err == nil
+		})
+		time.Sleep(300 * time.Millisecond)
+		before := historyLength(t, hd, epID)
+
+		const n = 20
+		for i := range n {
+			c.postEvent(fmt.Sprintf("healthy-%s-%d", tenant, i), map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{"i": i}})
+		}
+		waitFor(t, 20*time.Second, "all delivered", func() bool {
+			_, l := c.do("GET", fmt.Sprintf("/v1/deliveries?status=succeeded&endpoint_id=%s&limit=100", epID), nil)
+			return len(l["data"].([]any)) == n
+		})
+		time.Sleep(300 * time.Millisecond)
+		require.Equal(t, before, historyLength(t, hd, epID), "%d successful deliveries added nothing to the health workflow's history", n)
+
+		// The measure is not blind: one failure is reported.
+		fail.Store(true)
+		c.postEvent("healthy-fail-"+tenant, map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{}})
+		waitFor(t, 10*time.Second, "failure reported", func() bool { return historyLength(t, hd, epID) > before })
+		require.Equal(t, 1, queryHealth(t, hd, epID).ConsecutiveFailures)
+	})
+}
+
+// A PATCH of pause_threshold reaches the health workflow at once: the health
+// query shows it, and the endpoint pauses at the new threshold.
+func TestHealthPauseThresholdPatchReachesTheWorkflow(t *testing.T) {
+	t.Parallel()
+	onBothStores(t, func(t *testing.T, c *client, hd *app.App) {
+		rcv := newReceiver(t, always(500))
+		tenant := models.NewID("tenant")
+		epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})
+		require.Equal(t, 10, queryHealth(t, hd, epID).PauseThreshold)
+		status, out := c.do("PATCH", "/v1/endpoints/"+epID, map[string]any{"pause_threshold": 3})
+		require.Equal(t, http.StatusOK, status, "%v", out)
+		waitFor(t, 10*time.Second, "threshold in the workflow", func() bool {
+			st, err := tryQueryHealth(hd, epID)
+			return err == nil && st.PauseThreshold == 3
+		})
+		_, h := c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
+		require.Equal(t, float64(3), h["pause_threshold"])
+
+		for i := range 3 {
+			c.postEvent(fmt.Sprintf("thr-%s-%d", tenant, i), map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{}})
+		}
+		waitFor(t, 20*time.Second, "paused at 3", func() bool {
+			_, h := c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
+			return h["state"] == models.EndpointPaused
+		})
+		st := queryHealth(t, hd, epID)
+		require.Equal(t, models.EndpointPaused, st.State)
+		require.Contains(t, st.PauseReason, "3 consecutive failed attempts")
 	})
 }

@@ -41,10 +41,51 @@ type AttemptOutcome struct {
 	NextAttemptAt *time.Time // when the next scheduled attempt is due, if any
 }
 
-// RecordAttempt stores a and updates its delivery's status and counters in
-// one transaction.
-func (s *Store) RecordAttempt(ctx context.Context, a *Attempt, o AttemptOutcome) error {
+// FailureCount is an endpoint's run of consecutive failed attempts as the
+// store has it right after an attempt was recorded.
+type FailureCount struct {
+	// Changed is true when the attempt changed the count: a failure always
+	// does; a success only when it ended a run of failures. Only then must
+	// the endpoint's health workflow be told.
+	Changed bool
+	// Failures is the count after the attempt.
+	Failures int
+	// Seq is the endpoint's HealthSeq after the attempt.
+	Seq int64
+}
+
+// RecordAttempt stores a, updates its delivery's status and counters, and
+// keeps its endpoint's count of consecutive failed attempts (a failure adds
+// one, a success resets it), all in one transaction, so the stored count is
+// always up to date with the stored attempts. A success on an endpoint with
+// no failure on record writes nothing to the endpoint.
+func (s *Store) RecordAttempt(ctx context.Context, a *Attempt, o AttemptOutcome) (FailureCount, error) {
+	var fc FailureCount
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		fc = FailureCount{}
+		// The endpoint row first: the same lock order as DeleteEndpoint.
+		endpointID := func() *gorm.DB {
+			return tx.Session(&gorm.Session{NewDB: true}).Model(&Delivery{}).Select("endpoint_id").Where("id = ?", a.DeliveryID)
+		}
+		q := tx.Model(&Endpoint{}).Where("id = (?)", endpointID())
+		var res *gorm.DB
+		if a.Succeeded {
+			res = q.Where("consecutive_failures > 0").Updates(map[string]any{
+				"consecutive_failures": 0, "health_seq": gorm.Expr("health_seq + 1")})
+		} else {
+			res = q.Updates(map[string]any{
+				"consecutive_failures": gorm.Expr("consecutive_failures + 1"), "health_seq": gorm.Expr("health_seq + 1")})
+		}
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			var ep Endpoint
+			if err := tx.Select("consecutive_failures", "health_seq").Where("id = (?)", endpointID()).Take(&ep).Error; err != nil {
+				return err
+			}
+			fc = FailureCount{Changed: true, Failures: ep.ConsecutiveFailures, Seq: ep.HealthSeq}
+		}
 		if err := tx.Create(a).Error; err != nil {
 			return err
 		}
@@ -60,9 +101,9 @@ func (s *Store) RecordAttempt(ctx context.Context, a *Attempt, o AttemptOutcome)
 		}).Error
 	})
 	if err != nil {
-		return fmt.Errorf("record attempt %d of delivery %s: %w", a.Number, a.DeliveryID, err)
+		return FailureCount{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Number, a.DeliveryID, err)
 	}
-	return nil
+	return fc, nil
 }
 
 // ListAttempts returns a delivery's attempts in the order they were made.

@@ -50,11 +50,18 @@ type Endpoint struct {
 	State          string            `gorm:"size:16;not null;index"`
 	PausedAt       *time.Time
 	PauseReason    string `gorm:"size:1024;not null;default:''"`
-	// ConsecutiveFailures mirrors the endpoint health workflow's count; only
-	// that workflow writes it (SaveHealth).
+	// ConsecutiveFailures is the endpoint's current run of failed attempts.
+	// RecordAttempt keeps it, in the transaction that stores each attempt: a
+	// failure adds one, a success sets it back to 0. The health workflow
+	// learns it from the attempts' reports and sets it only to start a new
+	// count (unpause).
 	ConsecutiveFailures int `gorm:"not null;default:0"`
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// HealthSeq goes up by one each time ConsecutiveFailures changes. Reports
+	// to the health workflow carry it, so the workflow applies them in the
+	// order the store made them, whatever order they arrive in.
+	HealthSeq int64 `gorm:"not null;default:0"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Timeout is the per-attempt timeout.
@@ -158,7 +165,7 @@ func (s *Store) ListEndpoints(ctx context.Context, f EndpointFilter) ([]Endpoint
 // endpoint was deleted meanwhile.
 func (s *Store) UpdateEndpoint(ctx context.Context, e *Endpoint) error {
 	e.UpdatedAt = time.Now().UTC()
-	res := s.db.WithContext(ctx).Select("*").Omit("created_at", "state", "paused_at", "pause_reason", "consecutive_failures").
+	res := s.db.WithContext(ctx).Select("*").Omit("created_at", "state", "paused_at", "pause_reason", "consecutive_failures", "health_seq").
 		Where("id = ?", e.ID).Updates(e)
 	if res.Error != nil {
 		return fmt.Errorf("update endpoint %s: %w", e.ID, res.Error)

@@ -10,28 +10,57 @@ import (
 
 // Health is an endpoint's health as its workflow keeps it.
 type Health struct {
-	State               string
+	State       string
+	PausedAt    *time.Time
+	PauseReason string
+	// SetFailures makes SaveHealth set the stored count of consecutive
+	// failures to ConsecutiveFailures and start a new count (HealthSeq + 1),
+	// as an unpause does. Without it the stored count, which RecordAttempt
+	// keeps, is left alone.
+	SetFailures         bool
 	ConsecutiveFailures int
-	PausedAt            *time.Time
-	PauseReason         string
 }
 
-// SaveHealth writes the health workflow's view of an endpoint. A deleted
-// endpoint is not an error.
-func (s *Store) SaveHealth(ctx context.Context, endpointID string, h Health) error {
-	err := s.db.WithContext(ctx).Model(&Endpoint{}).
-		Where("id = ? AND state <> ?", endpointID, EndpointDisabled).
-		Updates(map[string]any{
-			"state":                h.State,
-			"consecutive_failures": h.ConsecutiveFailures,
-			"paused_at":            h.PausedAt,
-			"pause_reason":         h.PauseReason,
-			"updated_at":           time.Now().UTC(),
-		}).Error
+// SaveHealth writes the health workflow's view of an endpoint. With
+// h.SetFailures it answers the endpoint's new HealthSeq (reports of attempts
+// recorded before it are stale); otherwise 0. A deleted endpoint is not an
+// error.
+func (s *Store) SaveHealth(ctx context.Context, endpointID string, h Health) (int64, error) {
+	var seq int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		set := map[string]any{
+			"state":        h.State,
+			"paused_at":    h.PausedAt,
+			"pause_reason": h.PauseReason,
+			"updated_at":   time.Now().UTC(),
+		}
+		if h.SetFailures {
+			set["consecutive_failures"] = h.ConsecutiveFailures
+			set["health_seq"] = gorm.Expr("health_seq + 1")
+		}
+		res := tx.Model(&Endpoint{}).Where("id = ? AND state <> ?", endpointID, EndpointDisabled).Updates(set)
+		if res.Error != nil || !h.SetFailures || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return tx.Model(&Endpoint{}).Select("health_seq").Where("id = ?", endpointID).Scan(&seq).Error
+	})
 	if err != nil {
-		return fmt.Errorf("save health of endpoint %s: %w", endpointID, err)
+		return 0, fmt.Errorf("save health of endpoint %s: %w", endpointID, err)
 	}
-	return nil
+	return seq, nil
+}
+
+// PauseThreshold reads an endpoint's pause threshold; 0 if it is gone.
+func (s *Store) PauseThreshold(ctx context.Context, endpointID string) (int, error) {
+	var eps []Endpoint
+	err := s.db.WithContext(ctx).Select("pause_threshold").Where("id = ?", endpointID).Limit(1).Find(&eps).Error
+	if err != nil {
+		return 0, fmt.Errorf("read pause threshold of endpoint %s: %w", endpointID, err)
+	}
+	if len(eps) == 0 {
+		return 0, nil
+	}
+	return eps[0].PauseThreshold, nil
 }
 
 // MarkHeld sets a delivery to held if, at that moment, its endpoint is still

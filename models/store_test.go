@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -187,12 +188,16 @@ func TestRecordAttemptUpdatesTheDelivery(t *testing.T) {
 
 		t0 := time.Now().UTC().Truncate(time.Millisecond)
 		next := t0.Add(time.Minute)
-		require.NoError(t, s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 1, Trigger: models.TriggerSchedule,
+		fc, err := s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 1, Trigger: models.TriggerSchedule,
 			URL: ep.URL, StatusCode: 500, Error: "HTTP 500", StartedAt: t0, RequestHeaders: map[string]string{"Webhook-Id": "evt"}},
-			models.AttemptOutcome{Status: models.DeliveryPending, NextAttemptAt: &next}))
-		require.NoError(t, s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 2, Trigger: models.TriggerSchedule,
+			models.AttemptOutcome{Status: models.DeliveryPending, NextAttemptAt: &next})
+		require.NoError(t, err)
+		require.Equal(t, models.FailureCount{Changed: true, Failures: 1, Seq: 1}, fc)
+		fc, err = s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 2, Trigger: models.TriggerSchedule,
 			URL: ep.URL, StatusCode: 204, Succeeded: true, StartedAt: t0.Add(time.Minute)},
-			models.AttemptOutcome{Status: models.DeliverySucceeded}))
+			models.AttemptOutcome{Status: models.DeliverySucceeded})
+		require.NoError(t, err)
+		require.Equal(t, models.FailureCount{Changed: true, Failures: 0, Seq: 2}, fc, "the success ends the run of failures")
 
 		w, err := s.LoadDeliveryWork(ctx, d.ID)
 		require.NoError(t, err)
@@ -262,4 +267,132 @@ func ids(ds []models.Delivery) []string {
 		out[i] = d.ID
 	}
 	return out
+}
+
+// The endpoint's count of consecutive failures is kept with each attempt, in
+// its transaction: a success is known to end a run of failures however
+// recent they are, and a success on a healthy endpoint changes nothing.
+func TestRecordAttemptKeepsTheEndpointsFailureCount(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		ep := newEndpoint("acme", "*")
+		require.NoError(t, s.CreateEndpoint(ctx, ep))
+		other := newEndpoint("acme", "*")
+		require.NoError(t, s.CreateEndpoint(ctx, other))
+		in, err := s.IngestEvent(ctx, newEvent("acme", "x", "k"), []models.Endpoint{*ep, *other})
+		require.NoError(t, err)
+		var d, od models.Delivery
+		for _, x := range in.Deliveries {
+			if x.EndpointID == ep.ID {
+				d = x
+			} else {
+				od = x
+			}
+		}
+		n := 0
+		record := func(d models.Delivery, ok bool) models.FailureCount {
+			n++
+			a := &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: n, Trigger: models.TriggerSchedule,
+				URL: ep.URL, Succeeded: ok, StartedAt: time.Now().UTC()}
+			if !ok {
+				a.StatusCode, a.Error = 500, "HTTP 500"
+			}
+			fc, err := s.RecordAttempt(ctx, a, models.AttemptOutcome{Status: models.DeliveryPending})
+			require.NoError(t, err)
+			return fc
+		}
+		stored := func(id string) (int, int64) {
+			e, err := s.GetEndpoint(ctx, id)
+			require.NoError(t, err)
+			return e.ConsecutiveFailures, e.HealthSeq
+		}
+
+		require.Equal(t, models.FailureCount{}, record(d, true), "a success on a healthy endpoint reports nothing")
+		for i := 1; i <= 3; i++ {
+			require.Equal(t, models.FailureCount{Changed: true, Failures: i, Seq: int64(i)}, record(d, false))
+		}
+		f, seq := stored(ep.ID)
+		require.Equal(t, 3, f)
+		require.Equal(t, int64(3), seq)
+		f, _ = stored(other.ID)
+		require.Zero(t, f, "other endpoints are not counted")
+
+		require.Equal(t, models.FailureCount{Changed: true, Failures: 0, Seq: 4}, record(d, true))
+		require.Equal(t, models.FailureCount{}, record(d, true), "only the first success after failures is reported")
+		f, seq = stored(ep.ID)
+		require.Zero(t, f)
+		require.Equal(t, int64(4), seq)
+		require.Equal(t, models.FailureCount{Changed: true, Failures: 1, Seq: 1}, record(od, false))
+
+		// Concurrent failures are each counted once, with distinct sequence numbers.
+		var wg sync.WaitGroup
+		seqs := make(chan int64, 20)
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				fc, err := s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 100 + i,
+					Trigger: models.TriggerSchedule, URL: ep.URL, StatusCode: 500, StartedAt: time.Now().UTC()},
+					models.AttemptOutcome{Status: models.DeliveryPending})
+				if !assert.NoError(t, err) {
+					return
+				}
+				seqs <- fc.Seq
+			}()
+		}
+		wg.Wait()
+		close(seqs)
+		seen := map[int64]bool{}
+		for q := range seqs {
+			seen[q] = true
+		}
+		require.Len(t, seen, 20)
+		f, seq = stored(ep.ID)
+		require.Equal(t, 20, f)
+		require.Equal(t, int64(24), seq)
+	})
+}
+
+// SaveHealth leaves the count to the attempts unless told to set it, which
+// starts a new count.
+func TestSaveHealthSetsTheCountOnlyWhenAsked(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		ep := newEndpoint("acme", "*")
+		require.NoError(t, s.CreateEndpoint(ctx, ep))
+		in, err := s.IngestEvent(ctx, newEvent("acme", "x", "k"), []models.Endpoint{*ep})
+		require.NoError(t, err)
+		for i := range 2 {
+			_, err := s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: in.Deliveries[0].ID, Number: i + 1,
+				Trigger: models.TriggerSchedule, URL: ep.URL, StatusCode: 500, StartedAt: time.Now().UTC()},
+				models.AttemptOutcome{Status: models.DeliveryPending})
+			require.NoError(t, err)
+		}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		seq, err := s.SaveHealth(ctx, ep.ID, models.Health{State: models.EndpointPaused, PausedAt: &now, PauseReason: "ops", ConsecutiveFailures: 7})
+		require.NoError(t, err)
+		require.Zero(t, seq)
+		got, err := s.GetEndpoint(ctx, ep.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.EndpointPaused, got.State)
+		require.Equal(t, "ops", got.PauseReason)
+		require.Equal(t, 2, got.ConsecutiveFailures, "the count kept by the attempts stands")
+		require.Equal(t, int64(2), got.HealthSeq)
+
+		seq, err = s.SaveHealth(ctx, ep.ID, models.Health{State: models.EndpointActive, SetFailures: true})
+		require.NoError(t, err)
+		require.Equal(t, int64(3), seq)
+		got, err = s.GetEndpoint(ctx, ep.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.EndpointActive, got.State)
+		require.Zero(t, got.ConsecutiveFailures)
+		require.Equal(t, int64(3), got.HealthSeq)
+
+		n, err := s.PauseThreshold(ctx, ep.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.DefaultPauseThreshold, n)
+		n, err = s.PauseThreshold(ctx, models.NewID("ep"))
+		require.NoError(t, err)
+		require.Zero(t, n)
+	})
 }

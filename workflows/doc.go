@@ -41,6 +41,10 @@ const (
 	SignalUnpause = "unpause"
 	// SignalReplay redelivers a time range: {"since","until","only_failed"}.
 	SignalReplay = "replay"
+	// SignalSettings tells the endpoint workflow that the endpoint's
+	// settings changed (sent by hookd on a PATCH of pause_threshold): it
+	// reads its pause threshold again from the store. No payload.
+	SignalSettings = "settings"
 	// QueryHealth answers the endpoint's EndpointState.
 	QueryHealth = "health"
 )

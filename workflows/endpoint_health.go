@@ -22,6 +22,13 @@ type EndpointState struct {
 	PausedAt            *time.Time `json:"paused_at"`
 	PauseReason         string     `json:"pause_reason"`
 	LastError           string     `json:"last_error,omitempty"`
+	// HealthSeq is the endpoint's models.Endpoint.HealthSeq that
+	// ConsecutiveFailures is as of: an attempt report with a Seq not above
+	// it is stale and ignored.
+	HealthSeq int64 `json:"health_seq"`
+	// SignalsPerRun bounds one run's history: after that many signals the
+	// workflow continues as new. 0 means DefaultSignalsPerRun.
+	SignalsPerRun int `json:"signals_per_run,omitempty"`
 	// Pending holds operator requests (release, replay) not yet carried out.
 	Pending []EndpointJob `json:"pending,omitempty"`
 }
@@ -49,11 +56,13 @@ func NewEndpointState(ep *models.Endpoint) EndpointState {
 	return EndpointState{
 		EndpointID: ep.ID, State: ep.State, ConsecutiveFailures: ep.ConsecutiveFailures,
 		PauseThreshold: ep.PauseThreshold, PausedAt: ep.PausedAt, PauseReason: ep.PauseReason,
+		HealthSeq: ep.HealthSeq,
 	}
 }
 
-// signalsPerRun bounds one run's history; then the workflow continues as new.
-const signalsPerRun = 500
+// DefaultSignalsPerRun bounds one run's history when the state does not say
+// otherwise; then the workflow continues as new.
+const DefaultSignalsPerRun = 500
 
 // EndpointHealth is the long-running workflow of one endpoint
 // (id endpoint/<endpoint_id>). It counts consecutive failed attempts across
@@ -61,11 +70,15 @@ const signalsPerRun = 500
 // carries out pause, unpause and replay signals, and answers the health query.
 //
 // It is told only about failures and recoveries (see activities.AttemptResult.Report),
-// so a healthy endpoint costs it nothing however much traffic it gets. Every
-// change is mirrored to the store before anything else happens, so attempts
-// see a pause at once. History stays bounded: after signalsPerRun signals, or
-// when the server suggests it, the workflow continues as new with its state,
-// once no signal is pending and no job is running, so no signal is lost.
+// so a healthy endpoint costs it nothing however much traffic it gets. The
+// count itself is kept by the store, in the transaction of each attempt;
+// each report carries the count and the sequence number the store gave it,
+// and the workflow applies only reports newer than what it has, so reports
+// arriving out of order never miscount. Every change of state is mirrored to
+// the store before anything else happens, so attempts see a pause at once.
+// History stays bounded: after SignalsPerRun signals, or when the server
+// suggests it, the workflow continues as new with its state, once no signal
+// is pending and no job is running, so no signal is lost.
 func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 	logger := workflow.GetLogger(ctx)
 	if err := workflow.SetQueryHandler(ctx, QueryHealth, func() (EndpointState, error) { return st, nil }); err != nil {
@@ -81,8 +94,15 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
 	var h *activities.Health
+	perRun := st.SignalsPerRun
+	if perRun <= 0 {
+		perRun = DefaultSignalsPerRun
+	}
 
-	dirty := false
+	// dirty: the state must be saved; setFailures: with the count, which
+	// starts a new count in the store; reload: the pause threshold must be
+	// read again from the store.
+	dirty, setFailures, reload := false, false, false
 	pause := func(reason string) {
 		if st.State == models.EndpointPaused {
 			return
@@ -92,26 +112,48 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 		dirty = true
 		logger.Info("endpoint.paused", "endpoint_id", st.EndpointID, "reason", reason)
 	}
+	checkThreshold := func() {
+		if st.State == models.EndpointActive && st.PauseThreshold > 0 && st.ConsecutiveFailures >= st.PauseThreshold {
+			pause(fmt.Sprintf("%d consecutive failed attempts (last: %s)", st.ConsecutiveFailures, st.LastError))
+		}
+	}
 
 	sel := workflow.NewSelector(ctx)
 	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalAttempt), func(c workflow.ReceiveChannel, _ bool) {
 		var r activities.AttemptReport
 		c.Receive(ctx, &r)
-		if r.PauseThreshold > 0 {
+		if st.PauseThreshold <= 0 && r.PauseThreshold > 0 {
 			st.PauseThreshold = r.PauseThreshold
 		}
-		if !r.Failed {
-			if st.ConsecutiveFailures != 0 {
-				st.ConsecutiveFailures, st.LastError, dirty = 0, "", true
+		switch {
+		case r.Seq == 0:
+			// A report without the store's count: count it here, and
+			// write the count to the store.
+			if r.Failed {
+				st.ConsecutiveFailures++
+			} else if st.ConsecutiveFailures == 0 {
+				return
+			} else {
+				st.ConsecutiveFailures = 0
 			}
+			dirty, setFailures = true, true
+		case r.Seq <= st.HealthSeq:
+			// Stale: a later count is applied already (or the run was
+			// started, by this very report, from the stored state).
+			if r.Failed && st.LastError == "" {
+				st.LastError = r.Error
+			}
+			checkThreshold()
 			return
+		default:
+			st.HealthSeq, st.ConsecutiveFailures = r.Seq, r.Failures
 		}
-		st.ConsecutiveFailures++
-		st.LastError = r.Error
-		dirty = true
-		if st.State == models.EndpointActive && st.PauseThreshold > 0 && st.ConsecutiveFailures >= st.PauseThreshold {
-			pause(fmt.Sprintf("%d consecutive failed attempts (last: %s)", st.ConsecutiveFailures, r.Error))
+		if r.Failed {
+			st.LastError = r.Error
+		} else if st.ConsecutiveFailures == 0 {
+			st.LastError = ""
 		}
+		checkThreshold()
 	})
 	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalPause), func(c workflow.ReceiveChannel, _ bool) {
 		var p PauseSignal
@@ -126,7 +168,7 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 		if st.State == models.EndpointPaused {
 			st.State, st.PausedAt, st.PauseReason = models.EndpointActive, nil, ""
 			st.ConsecutiveFailures, st.LastError = 0, ""
-			dirty = true
+			dirty, setFailures = true, true
 			logger.Info("endpoint.unpaused", "endpoint_id", st.EndpointID)
 		}
 		// Release even when not paused: it finds nothing, or deliveries a
@@ -140,17 +182,39 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 			EndpointID: st.EndpointID, Since: r.Since, Until: r.Until, OnlyFailed: r.OnlyFailed}})
 	})
 
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalSettings), func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		reload = true
+	})
+
 	running := false
 	for signals := 0; ; signals++ {
 		sel.Select(ctx)
+		if reload {
+			var n int
+			if err := workflow.ExecuteLocalActivity(lctx, h.PauseThreshold, st.EndpointID).Get(ctx, &n); err != nil {
+				return err
+			}
+			if n > 0 && n != st.PauseThreshold {
+				logger.Info("endpoint.pause_threshold_changed", "endpoint_id", st.EndpointID, "from", st.PauseThreshold, "to", n)
+				st.PauseThreshold = n
+				checkThreshold()
+			}
+			reload = false
+		}
 		if dirty {
+			var seq int64
 			err := workflow.ExecuteLocalActivity(lctx, h.SaveHealth, st.EndpointID, models.Health{
-				State: st.State, ConsecutiveFailures: st.ConsecutiveFailures, PausedAt: st.PausedAt, PauseReason: st.PauseReason,
-			}).Get(ctx, nil)
+				State: st.State, PausedAt: st.PausedAt, PauseReason: st.PauseReason,
+				SetFailures: setFailures, ConsecutiveFailures: st.ConsecutiveFailures,
+			}).Get(ctx, &seq)
 			if err != nil {
 				return err
 			}
-			dirty = false
+			if setFailures && seq > 0 {
+				st.HealthSeq = seq
+			}
+			dirty, setFailures = false, false
 		}
 		if !running && len(st.Pending) > 0 {
 			job := st.Pending[0]
@@ -171,7 +235,7 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 			})
 		}
 		if !running && !sel.HasPending() &&
-			(signals+1 >= signalsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
+			(signals+1 >= perRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
 			if len(st.Pending) == 0 {
 				return workflow.NewContinueAsNewError(ctx, EndpointHealth, st)
 			}

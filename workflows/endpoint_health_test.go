@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -24,6 +25,10 @@ type healthEnv struct {
 	saved    []models.Health
 	releases int
 	replays  []activities.ReplayInput
+	// seq is the store's HealthSeq as far as SaveHealth moves it; threshold
+	// the stored pause threshold PauseThreshold reads.
+	seq       int64
+	threshold int
 }
 
 func newHealthEnv(t *testing.T) *healthEnv {
@@ -31,9 +36,16 @@ func newHealthEnv(t *testing.T) *healthEnv {
 	e := &healthEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), t: t}
 	e.RegisterWorkflow(EndpointHealth)
 	var h *activities.Health
-	e.OnActivity(h.SaveHealth, mock.Anything, "ep_1", mock.Anything).Return(func(_ context.Context, _ string, st models.Health) error {
+	e.OnActivity(h.SaveHealth, mock.Anything, "ep_1", mock.Anything).Return(func(_ context.Context, _ string, st models.Health) (int64, error) {
 		e.saved = append(e.saved, st)
-		return nil
+		if !st.SetFailures {
+			return 0, nil
+		}
+		e.seq++
+		return e.seq, nil
+	})
+	e.OnActivity(h.PauseThreshold, mock.Anything, "ep_1").Return(func(context.Context, string) (int, error) {
+		return e.threshold, nil
 	})
 	e.OnActivity(h.ReleaseHeld, mock.Anything, "ep_1").Return(func(context.Context, string) (int, error) {
 		e.releases++
@@ -119,15 +131,141 @@ func TestASuccessResetsTheCount(t *testing.T) {
 	e.run(start(), time.Hour)
 }
 
-func TestThresholdComesFromTheEndpoint(t *testing.T) {
+// report is an attempt report as the store numbers it: the count once the
+// attempt was recorded, and the endpoint's HealthSeq then.
+func report(seq int64, failures int) activities.AttemptReport {
+	r := activities.AttemptReport{EndpointID: "ep_1", Seq: seq, Failures: failures, PauseThreshold: 10}
+	if failures > 0 {
+		r.Failed, r.Error = true, fmt.Sprintf("HTTP 500 #%d", seq)
+	}
+	return r
+}
+
+func TestThresholdChangeIsReadFromTheStoreAndMayPause(t *testing.T) {
 	e := newHealthEnv(t)
 	e.at(time.Minute, func() {
-		for range 3 {
-			e.SignalWorkflow(SignalAttempt, activities.AttemptReport{Failed: true, PauseThreshold: 3})
+		for i := 1; i <= 3; i++ {
+			e.SignalWorkflow(SignalAttempt, report(int64(i), i))
 		}
 	})
-	e.at(2*time.Minute, func() { require.Equal(t, models.EndpointPaused, e.query().State) })
+	e.at(2*time.Minute, func() {
+		st := e.query()
+		require.Equal(t, models.EndpointActive, st.State)
+		require.Equal(t, 10, st.PauseThreshold)
+		// PATCH pause_threshold 5: the store has it, the workflow is told.
+		e.threshold = 5
+		e.SignalWorkflow(SignalSettings, nil)
+	})
+	e.at(3*time.Minute, func() {
+		st := e.query()
+		require.Equal(t, 5, st.PauseThreshold, "the health query shows the new threshold")
+		require.Equal(t, models.EndpointActive, st.State)
+		// A report still carrying the old threshold does not undo the change.
+		e.SignalWorkflow(SignalAttempt, report(4, 4))
+	})
+	e.at(4*time.Minute, func() {
+		st := e.query()
+		require.Equal(t, 5, st.PauseThreshold)
+		require.Equal(t, models.EndpointActive, st.State)
+		// Lowered to the count or below: the endpoint is paused at once.
+		e.threshold = 3
+		e.SignalWorkflow(SignalSettings, nil)
+	})
+	e.at(5*time.Minute, func() {
+		st := e.query()
+		require.Equal(t, models.EndpointPaused, st.State)
+		require.Contains(t, st.PauseReason, "4 consecutive failed attempts (last: HTTP 500 #4)")
+	})
 	e.run(start(), time.Hour)
+	require.Equal(t, models.EndpointPaused, e.saved[len(e.saved)-1].State)
+}
+
+// Reports can arrive in another order than the store counted them: the one
+// with the highest sequence number wins, so a success counted after a
+// failure is not undone by that failure's late report, and nothing is
+// counted twice.
+func TestReportsArrivingOutOfOrderDoNotMiscount(t *testing.T) {
+	e := newHealthEnv(t)
+	st := start()
+	st.HealthSeq = 100
+	e.at(time.Minute, func() {
+		for i := 1; i <= 9; i++ {
+			e.SignalWorkflow(SignalAttempt, report(100+int64(i), i))
+		}
+		// Store order: failure 10 (seq 110), success (seq 111), failure (seq 112, count 1).
+		// Arrival order: 112, 110, 111.
+		e.SignalWorkflow(SignalAttempt, report(112, 1))
+		e.SignalWorkflow(SignalAttempt, report(110, 10))
+		e.SignalWorkflow(SignalAttempt, report(111, 0))
+		e.SignalWorkflow(SignalAttempt, report(50, 0)) // older than the start state
+	})
+	e.at(2*time.Minute, func() {
+		st := e.query()
+		require.Equal(t, models.EndpointActive, st.State, "the late report of failure 10 does not pause: a success came after it")
+		require.Equal(t, 1, st.ConsecutiveFailures)
+		require.Equal(t, int64(112), st.HealthSeq)
+	})
+	e.run(st, time.Hour)
+	for _, h := range e.saved {
+		require.False(t, h.SetFailures, "the count the store keeps is not written back")
+	}
+}
+
+// A report that starts the workflow (signal-with-start) finds its own count
+// in the start state, read from the store: it still pauses at the threshold.
+func TestARunStartedByTheTenthFailurePauses(t *testing.T) {
+	e := newHealthEnv(t)
+	st := start()
+	st.HealthSeq, st.ConsecutiveFailures = 10, 10
+	e.at(time.Minute, func() { e.SignalWorkflow(SignalAttempt, report(10, 10)) })
+	e.at(2*time.Minute, func() {
+		st := e.query()
+		require.Equal(t, models.EndpointPaused, st.State)
+		require.Equal(t, "10 consecutive failed attempts (last: HTTP 500 #10)", st.PauseReason)
+	})
+	e.run(st, time.Hour)
+}
+
+// After an unpause the count starts again from 0 in the store and in the
+// workflow; reports of attempts made before it are stale.
+func TestUnpauseStartsANewCountAndIgnoresEarlierReports(t *testing.T) {
+	e := newHealthEnv(t)
+	e.seq = 10
+	st := start()
+	st.HealthSeq = 10
+	e.at(time.Minute, func() {
+		for i := 1; i <= 10; i++ {
+			e.SignalWorkflow(SignalAttempt, report(10+int64(i), i))
+		}
+	})
+	e.at(2*time.Minute, func() {
+		require.Equal(t, models.EndpointPaused, e.query().State)
+		e.seq = 21 // a failure in flight when the pause came was counted by the store (seq 21)
+		e.SignalWorkflow(SignalUnpause, nil)
+	})
+	e.at(3*time.Minute, func() {
+		st := e.query()
+		require.Equal(t, models.EndpointActive, st.State)
+		require.Zero(t, st.ConsecutiveFailures)
+		require.Equal(t, int64(22), st.HealthSeq, "the reset is numbered by the store")
+		e.SignalWorkflow(SignalAttempt, report(21, 11)) // its report arrives late
+	})
+	e.at(4*time.Minute, func() {
+		st := e.query()
+		require.Equal(t, models.EndpointActive, st.State)
+		require.Zero(t, st.ConsecutiveFailures, "a report from before the unpause is stale")
+		e.SignalWorkflow(SignalAttempt, report(23, 1))
+	})
+	e.at(5*time.Minute, func() { require.Equal(t, 1, e.query().ConsecutiveFailures) })
+	e.run(st, time.Hour)
+	var resets int
+	for _, h := range e.saved {
+		if h.SetFailures {
+			resets++
+			require.Zero(t, h.ConsecutiveFailures)
+		}
+	}
+	require.Equal(t, 1, resets)
 }
 
 func TestPauseSignalThenUnpauseReleasesHeldDeliveriesAndResetsTheCount(t *testing.T) {
@@ -172,19 +310,99 @@ func TestStateIsCarriedAcrossContinueAsNewAndNoSignalIsLost(t *testing.T) {
 	// More signals than one run takes, all pending at once: the run may only
 	// continue as new once every one of them is counted.
 	e.at(time.Minute, func() {
-		for range signalsPerRun + 7 {
+		for range DefaultSignalsPerRun + 7 {
 			e.SignalWorkflow(SignalAttempt, activities.AttemptReport{Failed: true, Error: "timeout"})
 		}
 	})
 	e.at(2*time.Minute, func() { e.SignalWorkflow(SignalPause, PauseSignal{Reason: "ops"}) })
 	e.ExecuteWorkflow(EndpointHealth, st)
+	next := continuedAsNew(t, e)
+	require.Equal(t, DefaultSignalsPerRun+7, next.ConsecutiveFailures, "every pending signal was counted before continuing")
+	require.Equal(t, "ep_1", next.EndpointID)
+	require.Equal(t, models.EndpointActive, next.State, "the pause signal sent later belongs to the next run")
+	require.Equal(t, 100000, next.PauseThreshold)
+}
+
+// continuedAsNew checks that the run ended by continuing as new and returns
+// the state it handed to the next run.
+func continuedAsNew(t *testing.T, e *healthEnv) EndpointState {
+	t.Helper()
 	require.True(t, e.IsWorkflowCompleted())
 	var can *workflow.ContinueAsNewError
 	require.True(t, errors.As(e.GetWorkflowError(), &can), "the run continues as new: %v", e.GetWorkflowError())
 	var next EndpointState
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
-	require.Equal(t, signalsPerRun+7, next.ConsecutiveFailures, "every pending signal was counted before continuing")
-	require.Equal(t, "ep_1", next.EndpointID)
-	require.Equal(t, models.EndpointActive, next.State, "the pause signal sent later belongs to the next run")
-	require.Equal(t, 100000, next.PauseThreshold)
+	return next
+}
+
+// Runs of 3 signals each: counting, a pause, a replay that is still running
+// when the budget is reached (signals keep being served meanwhile, and the
+// run waits for it), an unpause and its release all carry over from run to
+// run, and the state handed over is the state the next run answers.
+func TestSignalsAcrossContinueAsNewKeepTheState(t *testing.T) {
+	first := start()
+	first.SignalsPerRun = 3
+
+	// Run 1: two failures and a replay whose activity takes a while; four
+	// more failures arrive while it runs.
+	e := newHealthEnv(t)
+	e.OnActivity((*activities.Health)(nil).Replay, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ReplayInput) (int, error) {
+		e.replays = append(e.replays, in)
+		time.Sleep(50 * time.Millisecond)
+		return 1, nil
+	}).Once()
+	e.SetTestTimeout(time.Minute)
+	e.at(time.Minute, func() {
+		e.SignalWorkflow(SignalAttempt, report(1, 1))
+		e.SignalWorkflow(SignalAttempt, report(2, 2))
+		e.SignalWorkflow(SignalReplay, ReplaySignal{OnlyFailed: true})
+		for i := 3; i <= 6; i++ {
+			e.SignalWorkflow(SignalAttempt, report(int64(i), i))
+		}
+	})
+	e.ExecuteWorkflow(EndpointHealth, first)
+	second := continuedAsNew(t, e)
+	require.Len(t, e.replays, 1, "the replay ran in the first run")
+	require.Equal(t, 6, second.ConsecutiveFailures, "signals that came while the replay ran were counted, none lost")
+	require.Equal(t, int64(6), second.HealthSeq)
+	require.Equal(t, 3, second.SignalsPerRun, "the budget is carried")
+	require.Empty(t, second.Pending)
+	require.Equal(t, models.EndpointActive, second.State)
+
+	// Run 2: it starts from the state handed over. The report of failure 10
+	// arrives before those of 7-9, and pauses; a report older than the
+	// carried state is ignored. (The test environment hands each signal to
+	// the workflow on its own, so each run here gets exactly its budget.)
+	e = newHealthEnv(t)
+	e.at(time.Minute, func() {
+		st := e.query()
+		require.Equal(t, 6, st.ConsecutiveFailures, "the next run answers the carried state")
+		require.Equal(t, int64(6), st.HealthSeq)
+		e.SignalWorkflow(SignalAttempt, report(5, 5))
+		e.SignalWorkflow(SignalAttempt, report(10, 10))
+		e.SignalWorkflow(SignalAttempt, report(8, 8))
+	})
+	e.ExecuteWorkflow(EndpointHealth, second)
+	third := continuedAsNew(t, e)
+	require.Equal(t, models.EndpointPaused, third.State)
+	require.Equal(t, 10, third.ConsecutiveFailures)
+	require.Contains(t, third.PauseReason, "10 consecutive failed attempts")
+	require.NotNil(t, third.PausedAt)
+
+	// Run 3: paused state carried; an unpause resets the count and releases.
+	e = newHealthEnv(t)
+	e.seq = 10
+	e.at(time.Minute, func() {
+		require.Equal(t, models.EndpointPaused, e.query().State)
+		e.SignalWorkflow(SignalUnpause, nil)
+		e.SignalWorkflow(SignalAttempt, report(9, 9)) // from before the unpause: stale
+		e.SignalWorkflow(SignalAttempt, report(12, 1))
+	})
+	e.ExecuteWorkflow(EndpointHealth, third)
+	fourth := continuedAsNew(t, e)
+	require.Equal(t, 1, e.releases)
+	require.Equal(t, models.EndpointActive, fourth.State)
+	require.Nil(t, fourth.PausedAt)
+	require.Equal(t, 1, fourth.ConsecutiveFailures)
+	require.Equal(t, int64(12), fourth.HealthSeq)
 }
