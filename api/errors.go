@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -105,7 +107,78 @@ func decodeJSON(c *gin.Context, dst any) error {
 		}
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON, Message: "request body must hold exactly one JSON object"}
 	}
+	if field, ok := nulString(reflect.ValueOf(dst), ""); ok {
+		return invalid(field, "must not contain the NUL character (\\u0000)")
+	}
 	return nil
+}
+
+// nulString finds a decoded string holding a NUL character: PostgreSQL's
+// text cannot store one, and no field of hookd has a use for it. It names the
+// field as its JSON path ("headers.X-Team"). Raw JSON (event payloads, JSON
+// Schemas) is kept as written, escapes included, so it is not searched.
+func nulString(v reflect.Value, path string) (string, bool) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return "", false
+		}
+		return nulString(v.Elem(), path)
+	case reflect.String:
+		return path, strings.IndexByte(v.String(), 0) >= 0
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if f.Anonymous && f.Tag.Get("json") == "" {
+				name = ""
+			}
+			if p, ok := nulString(v.Field(i), joinPath(path, name)); ok {
+				return p, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return "", false // json.RawMessage and []byte
+		}
+		for i := range v.Len() {
+			if p, ok := nulString(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, true
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			key := fmt.Sprint(iter.Key().Interface())
+			if strings.IndexByte(key, 0) >= 0 {
+				return path, true
+			}
+			if p, ok := nulString(iter.Value(), joinPath(path, key)); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
+
+func joinPath(path, name string) string {
+	switch {
+	case name == "":
+		return path
+	case path == "":
+		return name
+	}
+	return path + "." + name
 }
 
 func jsonError(err error) *Error {
@@ -153,9 +226,12 @@ func jsonKind(k string) string {
 	return k
 }
 
-// storeError maps store sentinel errors to API errors.
+// storeError maps store sentinel errors to API errors. An id that is not
+// UTF-8 or holds a NUL names nothing (ids are ASCII): SQLite finds nothing
+// for it, PostgreSQL refuses to compare it; either way it is not found, as
+// any other id hookd never issued.
 func storeError(err error, what, id string) error {
-	if errors.Is(err, models.ErrNotFound) {
+	if errors.Is(err, models.ErrNotFound) || !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
 		return notFound(what, id)
 	}
 	return err

@@ -99,9 +99,12 @@ func (a *API) createEventType(c *gin.Context) error {
 	return nil
 }
 
-// loadPreset: POST /v1/event-types/presets/{profile} adds a seed vendor's
-// event catalog (types already present are kept as they are).
+// loadPreset: POST /v1/event-types/presets/{profile} (no body, or {}) adds a
+// seed vendor's event catalog (types already present are kept as they are).
 func (a *API) loadPreset(c *gin.Context) error {
+	if err := noBody(c); err != nil {
+		return err
+	}
 	name := c.Param("profile")
 	preset, ok := profile.Presets()[name]
 	if !ok {

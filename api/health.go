@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -58,10 +60,46 @@ func (a *API) loadEndpoint(c *gin.Context) (*models.Endpoint, error) {
 
 // optionalJSON decodes a body if there is one; an empty body leaves dst as is.
 func optionalJSON(c *gin.Context, dst any) error {
-	if c.Request.ContentLength == 0 {
+	if !hasBody(c) {
 		return nil
 	}
 	return decodeJSON(c, dst)
+}
+
+// hasBody reports whether the request carries a body. When its length is
+// not known (chunked), it reads ahead one byte and keeps it for the decoder.
+func hasBody(c *gin.Context) bool {
+	r := c.Request
+	if r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody {
+		return r.ContentLength > 0
+	}
+	br := bufio.NewReader(r.Body)
+	_, err := br.Peek(1)
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{br, r.Body}
+	return !errors.Is(err, io.EOF)
+}
+
+// noBody is for the POST routes that take no body (unpause, retry, loading
+// a preset): none, or {}, is accepted; anything else is refused with the
+// error shape, as the other routes refuse what they do not know: an unknown
+// field is 422 naming it, a body that is not one JSON object (null
+// included) 400, another Content-Type 415, a body over the limit 413.
+func noBody(c *gin.Context) error {
+	if !hasBody(c) {
+		return nil
+	}
+	var body *struct{}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	if body == nil {
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON,
+			Message: "request body must be a JSON object: send none, or {}"}
+	}
+	return nil
 }
 
 // pauseEndpoint: POST /v1/endpoints/{id}/pause {"reason": "…"}. The pause is
@@ -86,9 +124,12 @@ func (a *API) pauseEndpoint(c *gin.Context) error {
 	return a.awaitState(c, ep.ID, models.EndpointPaused)
 }
 
-// unpauseEndpoint: POST /v1/endpoints/{id}/unpause. Held deliveries are then
-// delivered, oldest first.
+// unpauseEndpoint: POST /v1/endpoints/{id}/unpause (no body, or {}). Held
+// deliveries are then delivered, oldest first.
 func (a *API) unpauseEndpoint(c *gin.Context) error {
+	if err := noBody(c); err != nil {
+		return err
+	}
 	ep, err := a.loadEndpoint(c)
 	if err != nil {
 		return err
@@ -182,10 +223,13 @@ func (a *API) replayEndpoint(c *gin.Context) error {
 	return nil
 }
 
-// retryDelivery: POST /v1/deliveries/{id}/retry — one more attempt now,
+// retryDelivery: POST /v1/deliveries/{id}/retry (no body, or {}) — one more attempt now,
 // outside the schedule. A delivery still under way gets a retry-now signal;
 // a finished one gets a new run with a single attempt.
 func (a *API) retryDelivery(c *gin.Context) error {
+	if err := noBody(c); err != nil {
+		return err
+	}
 	id := c.Param("id")
 	ctx := c.Request.Context()
 	w, err := a.store.LoadDeliveryWork(ctx, id)

@@ -20,23 +20,28 @@ func TestEveryV1RouteRequiresAValidAPIKey(t *testing.T) {
 	// Every route the router has, not a hand-kept list.
 	routes := hookdapi.New(hookdapi.Deps{}).(*gin.Engine).Routes()
 	require.NotEmpty(t, routes)
-	for _, key := range []string{"", "wrong-key-wrong-key-wrong", apiKey + "x"} {
-		c := &client{t: t, base: hookd.APIURL, key: key}
-		for _, r := range routes {
-			if !strings.HasPrefix(r.Path, "/v1/") || r.Path == "/v1/openapi.json" {
-				continue
+	onBothStores(t, func(t *testing.T, c *client, _ *app.App) {
+		checked := 0
+		for _, key := range []string{"", "wrong-key-wrong-key-wrong", apiKey + "x", "Bearer " + apiKey} {
+			bad := &client{t: t, base: c.base, key: key}
+			for _, r := range routes {
+				if !strings.HasPrefix(r.Path, "/v1/") || r.Path == "/v1/openapi.json" {
+					continue
+				}
+				path := strings.NewReplacer(":id", "ep_01M85KMFZ37SC812YH1CEJAVP3", ":profile", "salesos").Replace(r.Path)
+				status, out := bad.do(r.Method, path, nil)
+				require.Equal(t, http.StatusUnauthorized, status, "%s %s with key %q", r.Method, path, key)
+				require.Equal(t, "unauthorized", out["error"].(map[string]any)["code"])
+				checked++
 			}
-			path := strings.NewReplacer(":id", "ep_01M85KMFZ37SC812YH1CEJAVP3", ":profile", "salesos").Replace(r.Path)
-			status, out := c.do(r.Method, path, nil)
-			require.Equal(t, http.StatusUnauthorized, status, "%s %s with key %q", r.Method, path, key)
-			require.Equal(t, "unauthorized", out["error"].(map[string]any)["code"])
 		}
-	}
-	open := &client{t: t, base: hookd.APIURL}
-	status, _ := open.do("GET", "/healthz", nil)
-	require.Equal(t, http.StatusOK, status)
-	status, ready := open.do("GET", "/readyz", nil)
-	require.Equal(t, http.StatusOK, status, "%v", ready)
+		require.Greater(t, checked, 40, "every /v1 route was tried")
+		open := &client{t: t, base: c.base}
+		status, _ := open.do("GET", "/healthz", nil)
+		require.Equal(t, http.StatusOK, status)
+		status, ready := open.do("GET", "/readyz", nil)
+		require.Equal(t, http.StatusOK, status, "%v", ready)
+	})
 }
 
 func TestBadEndpointInputIsRefusedAndWritesNothing(t *testing.T) {
