@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/textproto"
@@ -107,7 +108,7 @@ func (a *API) createEndpoint(c *gin.Context) error {
 		}
 		e.Secret = secret
 	}
-	if err := a.store.CreateEndpoint(c.Request.Context(), e); err != nil {
+	if err := a.storeNewEndpoint(c.Request.Context(), e); err != nil {
 		return err
 	}
 	// The health workflow; if this fails it is started on first need
@@ -119,6 +120,32 @@ func (a *API) createEndpoint(c *gin.Context) error {
 	a.log.Info("endpoint.created", "endpoint_id", e.ID, "tenant_id", e.TenantID, "profile", e.Profile)
 	c.JSON(http.StatusCreated, toEndpointJSON(e, true))
 	return nil
+}
+
+// storeNewEndpoint writes a new endpoint. With HOOKD_ONE_ENDPOINT_PER_TENANT
+// it goes through the store's one-per-tenant create (the Vessel routes'
+// mechanism: a mark keyed by tenant, written in the endpoint's transaction),
+// so of concurrent creates for one tenant exactly one wins; the others, and
+// any create for a tenant that has an endpoint, answer 409.
+func (a *API) storeNewEndpoint(ctx context.Context, e *models.Endpoint) error {
+	if !a.oneEndpointPerTenant {
+		return a.store.CreateEndpoint(ctx, e)
+	}
+	err := a.store.CreateSoleEndpoint(ctx, e)
+	if errors.Is(err, models.ErrTenantHasEndpoint) {
+		return a.tenantHasEndpoint(ctx, e.TenantID, "tenant_id")
+	}
+	return err
+}
+
+// tenantHasEndpoint is the 409 of a second endpoint for a tenant under
+// HOOKD_ONE_ENDPOINT_PER_TENANT, naming the endpoint it has when it can.
+func (a *API) tenantHasEndpoint(ctx context.Context, tenant, field string) error {
+	msg := "tenant " + tenant + " already has an endpoint (HOOKD_ONE_ENDPOINT_PER_TENANT allows one per tenant); delete it first"
+	if eps, err := a.store.ListEndpoints(ctx, models.EndpointFilter{TenantID: tenant, Limit: 1}); err == nil && len(eps) == 1 {
+		msg = "tenant " + tenant + " already has the endpoint " + eps[0].ID + " (HOOKD_ONE_ENDPOINT_PER_TENANT allows one per tenant); delete it first"
+	}
+	return &Error{Status: http.StatusConflict, Code: CodeConflict, Field: field, Message: msg}
 }
 
 func (a *API) getEndpoint(c *gin.Context) error {

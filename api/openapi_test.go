@@ -24,8 +24,16 @@ import (
 // defaults included: kin-openapi checks them against their schemas).
 func loadOpenAPI(t *testing.T) *openapi3.T {
 	t.Helper()
+	served, err := openapiDocument()
+	require.NoError(t, err)
+	return loadOpenAPIFrom(t, served)
+}
+
+// loadOpenAPIFrom loads and validates one version of the document.
+func loadOpenAPIFrom(t *testing.T, data []byte) *openapi3.T {
+	t.Helper()
 	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(openapiJSON)
+	doc, err := loader.LoadFromData(data)
 	require.NoError(t, err)
 	require.NoError(t, doc.Validate(loader.Context))
 	return doc
@@ -82,15 +90,54 @@ func TestOpenAPIDocumentsExactlyTheRouterRoutes(t *testing.T) {
 }
 
 // TestOpenAPIServesTheDocument: GET /v1/openapi.json answers the embedded
-// file as it is, as JSON, without an API key.
+// file with the registry's enums filled in (and nothing else changed), as
+// JSON, without an API key.
 func TestOpenAPIServesTheDocument(t *testing.T) {
 	srv := New(Deps{APIKeys: []string{"unit-test-key-0123456789"}})
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/openapi.json", nil))
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
 	require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-	require.Equal(t, openapiJSON, rec.Body.Bytes())
+	served, err := openapiDocument()
+	require.NoError(t, err)
+	require.Equal(t, served, rec.Body.Bytes())
 	require.True(t, json.Valid(rec.Body.Bytes()))
+
+	var file, got map[string]any
+	require.NoError(t, json.Unmarshal(openapiJSON, &file))
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	for _, e := range registryEnums {
+		schema, err := openapiAt(got, e.path)
+		require.NoError(t, err)
+		require.Contains(t, schema, "enum", "served %v has the registry's enum", e.path)
+		delete(schema, "enum")
+	}
+	require.Equal(t, file, got, "the served document is the file plus the registry's enums")
+}
+
+// TestOpenAPIFileListsNoProfiles: the file leaves the registry's value sets
+// to openapiDocument, so a new profile needs no edit to it.
+func TestOpenAPIFileListsNoProfiles(t *testing.T) {
+	var file map[string]any
+	require.NoError(t, json.Unmarshal(openapiJSON, &file))
+	for _, e := range registryEnums {
+		schema, err := openapiAt(file, e.path)
+		require.NoError(t, err, "api/openapi.json has %v", e.path)
+		require.NotContains(t, schema, "enum", "%v: the enum comes from the profile registry; do not write it in api/openapi.json", e.path)
+	}
+	fileDoc := loadOpenAPIFrom(t, openapiJSON)
+	require.Empty(t, fileDoc.Components.Schemas["Profile"].Value.Enum)
+	require.Equal(t, profile.Default, fileDoc.Components.Schemas["Profile"].Value.Default)
+}
+
+// TestOpenAPIRegistryEnumsRefuseAMissingPlace: a renamed schema or moved
+// parameter stops the document from being built instead of silently
+// losing its enum.
+func TestOpenAPIRegistryEnumsRefuseAMissingPlace(t *testing.T) {
+	_, err := withRegistryEnums([]byte(`{"openapi":"3.0.3","components":{"schemas":{}},"paths":{}}`))
+	require.ErrorContains(t, err, "no element")
+	_, err = withRegistryEnums([]byte(`{"openapi":"3.0.3","components":{"schemas":{"Profile":{"type":"integer"}}},"paths":{}}`))
+	require.ErrorContains(t, err, "not a string schema")
 }
 
 // TestOpenAPISecurityMatchesTheRouter: bearerAuth is required exactly on the
@@ -412,7 +459,8 @@ func TestOpenAPIEnumsMatchTheCode(t *testing.T) {
 		}
 		return out
 	}
-	require.ElementsMatch(t, profile.Names(), enum(doc.Components.Schemas["Profile"].Value))
+	require.Equal(t, profile.Names(), enum(doc.Components.Schemas["Profile"].Value), "the served Profile enum is the registry's")
+	require.Equal(t, profile.Default, doc.Components.Schemas["Profile"].Value.Default)
 	require.ElementsMatch(t, slices.Collect(maps.Keys(statusPattern)), enum(doc.Components.Schemas["DeliveryStatus"].Value))
 	require.ElementsMatch(t, []string{models.EndpointActive, models.EndpointPaused, models.EndpointDisabled},
 		enum(doc.Components.Schemas["EndpointState"].Value))
@@ -424,4 +472,5 @@ func TestOpenAPIEnumsMatchTheCode(t *testing.T) {
 	p := presets.Parameters.GetByInAndName("path", "profile")
 	require.NotNil(t, p)
 	require.ElementsMatch(t, slices.Collect(maps.Keys(profile.Presets())), enum(p.Schema.Value))
+	require.Equal(t, profile.PresetNames(), enum(p.Schema.Value))
 }

@@ -41,6 +41,9 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// OneEndpointPerTenant (HOOKD_ONE_ENDPOINT_PER_TENANT) limits each tenant
+	// to one endpoint, through POST /v1/endpoints and the Vessel routes alike.
+	OneEndpointPerTenant bool
 }
 
 // API holds the route handlers' dependencies.
@@ -51,11 +54,14 @@ type API struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	now      func() time.Time
+	// oneEndpointPerTenant: see Deps.
+	oneEndpointPerTenant bool
 }
 
 // New builds the whole route table.
 func New(d Deps) http.Handler {
-	a := &API{store: d.Store, temporal: d.Temporal, log: d.Logger, now: d.Now, metrics: d.Metrics}
+	a := &API{store: d.Store, temporal: d.Temporal, log: d.Logger, now: d.Now, metrics: d.Metrics,
+		oneEndpointPerTenant: d.OneEndpointPerTenant}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -80,7 +86,7 @@ func New(d Deps) http.Handler {
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", h(a.readyz))
 	r.GET("/metrics", a.serveMetrics)
-	r.GET("/v1/openapi.json", a.openapi)
+	r.GET("/v1/openapi.json", h(a.openapi))
 
 	v1 := r.Group("/v1", h(a.authenticate))
 	v1.POST("/endpoints", h(a.createEndpoint))

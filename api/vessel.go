@@ -111,7 +111,19 @@ func (a *API) createVesselWebhook(c *gin.Context) error {
 		UpdatedAt:      now,
 	}
 	ctx := c.Request.Context()
-	err = a.store.CreateVesselWebhook(ctx, e)
+	if a.oneEndpointPerTenant {
+		// The same mark, and the tenant's other endpoints count too.
+		err = a.store.CreateSoleEndpoint(ctx, e)
+		if errors.Is(err, models.ErrTenantHasEndpoint) {
+			if _, werr := a.store.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: e.TenantID}); werr == nil {
+				err = models.ErrVesselWebhookExists
+			} else {
+				return a.tenantHasEndpoint(ctx, e.TenantID, "connectionId")
+			}
+		}
+	} else {
+		err = a.store.CreateVesselWebhook(ctx, e)
+	}
 	if errors.Is(err, models.ErrVesselWebhookExists) {
 		msg := "connection " + e.TenantID + " already has a webhook (one per connection); delete it first"
 		if prior, err := a.store.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: e.TenantID}); err == nil {

@@ -40,6 +40,10 @@ type Config struct {
 	LogLevel          slog.Level     // HOOKD_LOG_LEVEL
 	LogFormat         string         // HOOKD_LOG_FORMAT: json or text
 	MetricsAddr       string         // HOOKD_METRICS_ADDR: extra /metrics listener (for workers)
+	// OneEndpointPerTenant is HOOKD_ONE_ENDPOINT_PER_TENANT: the API refuses
+	// a second endpoint for a tenant (Vessel's "one webhook per connection",
+	// for every endpoint).
+	OneEndpointPerTenant bool
 }
 
 // Setting describes one environment variable.
@@ -59,6 +63,7 @@ var Settings = []Setting{
 	{"HOOKD_TEMPORAL_UI_PORT", "8233", "dev only: port of the embedded Temporal UI; -1 disables it"},
 	{"HOOKD_ALLOW_PRIVATE_TARGETS", "true in dev, false otherwise", "true, false, or CIDRs (comma-separated) that deliveries may reach although internal"},
 	{"HOOKD_METRICS_ADDR", "unset", "host:port of a /metrics listener; the API serves /metrics too, so set it for workers"},
+	{"HOOKD_ONE_ENDPOINT_PER_TENANT", "false", "true: a tenant may have one endpoint; POST /v1/endpoints answers 409 for a second (set it alike on every api process)"},
 	{"HOOKD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"HOOKD_LOG_FORMAT", "json (text in dev)", "json or text"},
 }
@@ -168,6 +173,13 @@ func Load(mode Mode, environ []string) (Config, error) {
 			}
 			c.AllowedPrefixes = append(c.AllowedPrefixes, pre)
 		}
+	}
+	switch v := strings.ToLower(get("HOOKD_ONE_ENDPOINT_PER_TENANT", "false")); v {
+	case "true", "1", "yes":
+		c.OneEndpointPerTenant = true
+	case "false", "0", "no":
+	default:
+		bad("HOOKD_ONE_ENDPOINT_PER_TENANT", "%q is not true or false", v)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("HOOKD_LOG_LEVEL", "info"))); err != nil {
 		bad("HOOKD_LOG_LEVEL", "%q is not debug, info, warn or error", env["HOOKD_LOG_LEVEL"])

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -15,6 +18,7 @@ func TestDevNeedsNoSettings(t *testing.T) {
 	require.Equal(t, 8233, c.TemporalUIPort)
 	require.True(t, c.AllowPrivate, "dev delivers to local receivers")
 	require.Empty(t, c.DatabaseURL)
+	require.False(t, c.OneEndpointPerTenant, "endpoints per tenant are unlimited unless asked")
 }
 
 func TestUnknownSettingStopsStartUpNamingIt(t *testing.T) {
@@ -36,6 +40,7 @@ func TestInvalidSettingsAreNamed(t *testing.T) {
 		"bad private targets":     {ModeAPI, []string{"HOOKD_ALLOW_PRIVATE_TARGETS=maybe"}, "HOOKD_ALLOW_PRIVATE_TARGETS"},
 		"bad log level":           {ModeDev, []string{"HOOKD_LOG_LEVEL=loud"}, "HOOKD_LOG_LEVEL"},
 		"bad ui port":             {ModeDev, []string{"HOOKD_TEMPORAL_UI_PORT=x"}, "HOOKD_TEMPORAL_UI_PORT"},
+		"bad one endpoint":        {ModeDev, []string{"HOOKD_ONE_ENDPOINT_PER_TENANT=maybe"}, "HOOKD_ONE_ENDPOINT_PER_TENANT"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(tc.mode, tc.env)
@@ -55,4 +60,26 @@ func TestProductionSettings(t *testing.T) {
 	require.False(t, c.AllowPrivate)
 	require.Len(t, c.AllowedPrefixes, 2)
 	require.Equal(t, "json", c.LogFormat)
+}
+
+func TestOneEndpointPerTenant(t *testing.T) {
+	for v, want := range map[string]bool{"true": true, "TRUE": true, "1": true, "yes": true, "false": false, "0": false, "no": false, "": false} {
+		c, err := Load(ModeAPI, []string{
+			"HOOKD_DATABASE_URL=postgres://hookd@db:5432/hookd",
+			"HOOKD_API_KEY=0123456789abcdef",
+			"HOOKD_ONE_ENDPOINT_PER_TENANT=" + v,
+		})
+		require.NoError(t, err, v)
+		require.Equal(t, want, c.OneEndpointPerTenant, v)
+	}
+}
+
+// TestREADMEListsEverySetting: the README's configuration table has a row
+// for each setting Load accepts.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	for _, s := range Settings {
+		require.True(t, strings.Contains(string(readme), "| `"+s.Name+"` |"), "README.md's configuration table lists %s", s.Name)
+	}
 }

@@ -27,12 +27,41 @@ type VesselWebhook struct {
 // connection already has a webhook.
 var ErrVesselWebhookExists = errors.New("the connection already has a webhook")
 
+// ErrTenantHasEndpoint is returned by CreateSoleEndpoint when the tenant
+// already has an endpoint.
+var ErrTenantHasEndpoint = errors.New("the tenant already has an endpoint")
+
 // CreateVesselWebhook stores e as the webhook of the connection e.TenantID, in
 // one transaction with the endpoint. It fails with ErrVesselWebhookExists when
 // the connection already has one, also when another create for the same
 // connection commits first. A leftover mark whose endpoint was deleted by other
 // means does not count.
 func (s *Store) CreateVesselWebhook(ctx context.Context, e *Endpoint) error {
+	return s.createMarked(ctx, e, false)
+}
+
+// CreateSoleEndpoint stores e as its tenant's one endpoint
+// (HOOKD_ONE_ENDPOINT_PER_TENANT). It is CreateVesselWebhook's mechanism:
+// the tenant's mark in vessel_webhooks, whose primary key is the tenant, is
+// written in one transaction with the endpoint, so of concurrent creates for
+// one tenant exactly one commits, on SQLite and PostgreSQL alike. The others,
+// and any create for a tenant that already has an endpoint (made before the
+// setting was on, or through the Vessel routes), fail with
+// ErrTenantHasEndpoint. The endpoint is then also the tenant's Vessel webhook
+// for the compatibility routes: under the setting, the two rules are one.
+func (s *Store) CreateSoleEndpoint(ctx context.Context, e *Endpoint) error {
+	err := s.createMarked(ctx, e, true)
+	if errors.Is(err, ErrVesselWebhookExists) {
+		return ErrTenantHasEndpoint
+	}
+	return err
+}
+
+// createMarked writes the tenant's mark and e in one transaction; with sole
+// set, it refuses a tenant that has any endpoint. The mark is inserted before
+// the endpoints are counted: concurrent creates for one tenant serialise on
+// the mark's primary key, and the count catches endpoints no mark covers.
+func (s *Store) createMarked(ctx context.Context, e *Endpoint, sole bool) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		err := tx.Where("connection_id = ? AND NOT EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = vessel_webhooks.endpoint_id)", e.TenantID).
 			Delete(&VesselWebhook{}).Error
@@ -45,6 +74,15 @@ func (s *Store) CreateVesselWebhook(ctx context.Context, e *Endpoint) error {
 				return ErrVesselWebhookExists
 			}
 			return fmt.Errorf("mark vessel webhook of connection %s: %w", e.TenantID, err)
+		}
+		if sole {
+			var n int64
+			if err := tx.Model(&Endpoint{}).Where("tenant_id = ?", e.TenantID).Count(&n).Error; err != nil {
+				return fmt.Errorf("count endpoints of tenant %s: %w", e.TenantID, err)
+			}
+			if n > 0 {
+				return ErrTenantHasEndpoint
+			}
 		}
 		if err := tx.Create(e).Error; err != nil {
 			return fmt.Errorf("create endpoint: %w", err)

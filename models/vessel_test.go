@@ -99,3 +99,66 @@ func TestVesselWebhookWhoseEndpointWasDeletedOtherwiseNoLongerCounts(t *testing.
 		require.Equal(t, next.ID, got.ID)
 	})
 }
+
+func TestConcurrentSoleEndpointCreatesForOneTenantHaveOneWinner(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		const n = 10
+		eps := make([]*models.Endpoint, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			eps[i] = newEndpoint("tenant_sole_race", "*")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.CreateSoleEndpoint(ctx, eps[i])
+			}()
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			if err == nil {
+				require.Equal(t, -1, winner, "two creates won")
+				winner = i
+				continue
+			}
+			require.ErrorIs(t, err, models.ErrTenantHasEndpoint, "create %d", i)
+		}
+		require.NotEqual(t, -1, winner, "one create won")
+		var count int64
+		require.NoError(t, s.DB().Model(&models.Endpoint{}).Where("tenant_id = ?", "tenant_sole_race").Count(&count).Error)
+		require.Equal(t, int64(1), count, "a losing create wrote no endpoint")
+
+		// The winner is the tenant's Vessel webhook too: the two rules are one.
+		got, err := s.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "tenant_sole_race"})
+		require.NoError(t, err)
+		require.Equal(t, eps[winner].ID, got.ID)
+		require.ErrorIs(t, s.CreateVesselWebhook(ctx, newVesselEndpoint("tenant_sole_race")), models.ErrVesselWebhookExists)
+	})
+}
+
+func TestSoleEndpointCountsEndpointsThatNoMarkCovers(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		// An endpoint made while the setting was off has no mark.
+		old := newEndpoint("tenant_sole_old", "*")
+		require.NoError(t, s.CreateEndpoint(ctx, old))
+		require.ErrorIs(t, s.CreateSoleEndpoint(ctx, newEndpoint("tenant_sole_old", "*")), models.ErrTenantHasEndpoint)
+		_, err := s.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "tenant_sole_old"})
+		require.ErrorIs(t, err, models.ErrNotFound, "the refused create left no mark")
+
+		// Once it is deleted through the regular route, the tenant may have one again.
+		_, err = s.DeleteEndpoint(ctx, old.ID)
+		require.NoError(t, err)
+		first := newEndpoint("tenant_sole_old", "*")
+		require.NoError(t, s.CreateSoleEndpoint(ctx, first))
+		_, err = s.DeleteEndpoint(ctx, first.ID)
+		require.NoError(t, err)
+		require.NoError(t, s.CreateSoleEndpoint(ctx, newEndpoint("tenant_sole_old", "*")), "a mark whose endpoint is gone does not count")
+
+		// A Vessel webhook is the tenant's endpoint too.
+		require.NoError(t, s.CreateVesselWebhook(ctx, newVesselEndpoint("conn_sole")))
+		require.ErrorIs(t, s.CreateSoleEndpoint(ctx, newEndpoint("conn_sole", "*")), models.ErrTenantHasEndpoint)
+	})
+}

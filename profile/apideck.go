@@ -47,6 +47,22 @@ const apideckVaultService = "apideck-vault"
 
 func init() { Register(Apideck{}) }
 
+// EventCatalog implements Cataloged: seed 002's connection lifecycle
+// events, with its descriptions.
+func (Apideck) EventCatalog() []PresetType { return apideckCatalog }
+
+var apideckCatalog = []PresetType{
+	{"vault.connection.created", "Event broadcast when a connection has been created."},
+	{"vault.connection.updated", "Event broadcast when a connection has been updated."},
+	{"vault.connection.disabled", "Event broadcast when a connection has been disabled."},
+	{"vault.connection.deleted", "Event broadcast when a connection has been deleted."},
+	{"vault.connection.callable", "Event broadcast when a connection is now callable."},
+	{"vault.connection.revoked", "Event broadcast when a connection has been revoked."},
+	{"vault.connection.token_refresh.failed", "Event broadcast when a connection token refresh has failed."},
+	{"vault.connection.token_refresh.pending", "Event broadcast when a connection has been token refresh pending."},
+	{"vault.connection.token_refresh.recovered", "Event broadcast when a connection has been token refresh recovered."},
+}
+
 // Name implements Profile.
 func (Apideck) Name() string { return "apideck" }
 

@@ -6,11 +6,32 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 )
+
+func init() {
+	addProfileCase("apideck", profileCase{
+		eventType:   "vault.connection.created",
+		payload:     `{"id":"x1"}`,
+		weakSecrets: []string{"", "short"},
+	})
+}
+
+func TestApideckPresetMatchesTheSeed(t *testing.T) {
+	t.Parallel()
+	seed2 := seedText(t, "002_apideck.txt")
+	var apideck []PresetType
+	descriptions := regexp.MustCompile(`(?m)^Event broadcast .*$`).FindAllString(seed2, -1)
+	for i, m := range regexp.MustCompile(`"event_type": "([^"]+)"`).FindAllStringSubmatch(seed2, -1) {
+		apideck = append(apideck, PresetType{m[1], descriptions[i]})
+	}
+	require.Len(t, apideck, 9)
+	require.Equal(t, apideck, Presets()["apideck"])
+}
 
 const apideckSecret = "apideck-api-key-0123456789"
 

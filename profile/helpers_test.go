@@ -176,3 +176,38 @@ func seedJSON(t *testing.T, text, prefix string) [][]byte {
 		rest = rest[i+len(prefix):]
 	}
 }
+
+// profileCase is what the registry-wide tests (profile_test.go,
+// presets_test.go) need to know about one profile. Each profile's own test
+// file adds its case in init, so a new profile brings its case with it and
+// those tests cover it without being edited; they fail for a registered
+// profile that has no case.
+type profileCase struct {
+	// eventType and payload make a message the profile renders.
+	eventType, payload string
+	// weakSecrets must be refused by ValidateSecret; goodSecrets accepted
+	// (besides the profile's own NewSecret).
+	weakSecrets, goodSecrets []string
+	// noCatalog: the profile has no vendor event catalog (standard: its event
+	// types are the sender's own), so it must not appear in Presets.
+	noCatalog bool
+}
+
+var profileCases = map[string]profileCase{}
+
+// addProfileCase is called from init in each profile's test file.
+func addProfileCase(name string, c profileCase) {
+	if _, dup := profileCases[name]; dup {
+		panic("profile test case added twice for " + name)
+	}
+	profileCases[name] = c
+}
+
+// caseOf returns the test case of a registered profile, failing the test
+// when its test file added none.
+func caseOf(t testing.TB, name string) profileCase {
+	t.Helper()
+	c, ok := profileCases[name]
+	require.True(t, ok, "profile %q is registered but its test file adds no profileCase (see helpers_test.go)", name)
+	return c
+}

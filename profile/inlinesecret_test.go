@@ -3,10 +3,31 @@ package profile
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
+
+func init() {
+	addProfileCase("inline-secret", profileCase{
+		eventType:   "lead.create",
+		payload:     `{"id":"x1"}`,
+		weakSecrets: []string{"", "wh_short"},
+		goodSecrets: []string{"wh_a46f35f22d9723a"},
+	})
+}
+
+func TestInlineSecretPresetMatchesTheSeed(t *testing.T) {
+	t.Parallel()
+	var inline []string
+	for _, m := range regexp.MustCompile(`(?m)^\s*• [A-Za-z ]+(?:Events|Message): (.+)$`).FindAllStringSubmatch(seedText(t, "003_inline_secret.txt"), -1) {
+		inline = append(inline, strings.Split(m[1], ", ")...)
+	}
+	require.Len(t, inline, 34)
+	require.Equal(t, inline, presetNames(t, "inline-secret"))
+}
 
 // inlineSecretSample returns seed 003's sample payload, compacted.
 func inlineSecretSample(t *testing.T) []byte {

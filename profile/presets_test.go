@@ -1,72 +1,57 @@
 package profile
 
 import (
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
+// Each profile's test file checks its own catalog against its seed
+// (TestVesselPresetMatchesTheSeed and so on); these tests cover every
+// registered profile.
+
 func TestPresetsCoverEveryRegisteredVendorProfile(t *testing.T) {
 	t.Parallel()
 	presets := Presets()
+	var withPreset []string
 	for _, name := range Names() {
-		if name == Default {
-			require.NotContains(t, presets, name, "the standard profile's types are the sender's own")
+		if caseOf(t, name).noCatalog {
+			require.NotContains(t, presets, name, "%s has no vendor catalog", name)
 			continue
 		}
+		withPreset = append(withPreset, name)
 		require.NotEmpty(t, presets[name], name)
 		seen := map[string]bool{}
 		for _, pt := range presets[name] {
+			require.NotEmpty(t, pt.Name, name)
 			require.NotEmpty(t, pt.Description, pt.Name)
 			require.False(t, seen[pt.Name], "%s listed twice", pt.Name)
 			seen[pt.Name] = true
 		}
 	}
+	require.Len(t, presets, len(withPreset), "presets are keyed by registered profile names")
+	require.Equal(t, withPreset, PresetNames())
+	require.True(t, caseOf(t, Default).noCatalog, "the standard profile's types are the sender's own")
+	require.NotContains(t, presets, Default)
 }
 
 func TestPresetsReturnsACopy(t *testing.T) {
 	t.Parallel()
-	Presets()["salesos"][0].Name = "changed"
-	require.Equal(t, "lead.created", Presets()["salesos"][0].Name)
+	presets := Presets()
+	require.NotEmpty(t, presets)
+	for name, types := range presets {
+		want := types[0].Name
+		types[0].Name = "changed"
+		require.Equal(t, want, Presets()[name][0].Name, name)
+	}
 }
 
-func TestPresetsMatchTheSeedCatalogs(t *testing.T) {
-	t.Parallel()
-	presets := Presets()
-
-	var vessel []string
-	for _, pt := range presets["vessel"] {
-		vessel = append(vessel, pt.Name)
-		require.Contains(t, seedText(t, "000_vessel.txt"), `"type": "`+pt.Name+`"`)
+// presetNames returns the names of a profile's preset types.
+func presetNames(t *testing.T, name string) []string {
+	t.Helper()
+	var out []string
+	for _, pt := range Presets()[name] {
+		out = append(out, pt.Name)
 	}
-	require.Equal(t, []string{"OBJECT_CHANGE", "STATUS_CHANGE"}, vessel)
-
-	var salesos []PresetType
-	for _, m := range regexp.MustCompile(`(?m)^([a-z]+\.[a-z]+) \| (.+?) \|$`).FindAllStringSubmatch(seedText(t, "001_salesos.txt"), -1) {
-		salesos = append(salesos, PresetType{m[1], m[2]})
-	}
-	require.Len(t, salesos, 20)
-	require.Equal(t, salesos, presets["salesos"])
-
-	seed2 := seedText(t, "002_apideck.txt")
-	var apideck []PresetType
-	descriptions := regexp.MustCompile(`(?m)^Event broadcast .*$`).FindAllString(seed2, -1)
-	for i, m := range regexp.MustCompile(`"event_type": "([^"]+)"`).FindAllStringSubmatch(seed2, -1) {
-		apideck = append(apideck, PresetType{m[1], descriptions[i]})
-	}
-	require.Len(t, apideck, 9)
-	require.Equal(t, apideck, presets["apideck"])
-
-	var inline []string
-	for _, m := range regexp.MustCompile(`(?m)^\s*• [A-Za-z ]+(?:Events|Message): (.+)$`).FindAllStringSubmatch(seedText(t, "003_inline_secret.txt"), -1) {
-		inline = append(inline, strings.Split(m[1], ", ")...)
-	}
-	var got []string
-	for _, pt := range presets["inline-secret"] {
-		got = append(got, pt.Name)
-	}
-	require.Len(t, inline, 34)
-	require.Equal(t, inline, got)
+	return out
 }

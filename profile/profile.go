@@ -6,7 +6,10 @@
 // reproduce the vendors in the product's seeds (Vessel, SalesOS, Apideck and
 // an inline-secret vendor) so their existing receivers verify hookd's
 // deliveries unchanged. Each profile lives in its own file and registers
-// itself in init: adding a profile touches no other file.
+// itself in init, bringing its vendor's event catalog with it (Cataloged);
+// everything that lists profiles (the API's validation, its OpenAPI enums,
+// the preset loader, the registry-wide tests) reads the registry, so adding a
+// profile touches no other file.
 //
 // Profiles are pure: Render is deterministic for a given Message and Keys,
 // does no I/O, and never puts a secret into an error.

@@ -23,6 +23,33 @@ type SalesOS struct{}
 
 func init() { Register(SalesOS{}) }
 
+// EventCatalog implements Cataloged: seed 001's event table, with its
+// descriptions.
+func (SalesOS) EventCatalog() []PresetType { return salesosCatalog }
+
+var salesosCatalog = []PresetType{
+	{"lead.created", "A new lead was created"},
+	{"lead.updated", "A lead was updated"},
+	{"lead.deleted", "A lead was deleted"},
+	{"lead.converted", "A lead was converted to contact/opportunity"},
+	{"contact.created", "A new contact was created"},
+	{"contact.updated", "A contact was updated"},
+	{"account.created", "A new account was created"},
+	{"account.updated", "An account was updated"},
+	{"opportunity.created", "A new opportunity was created"},
+	{"opportunity.updated", "An opportunity was updated"},
+	{"opportunity.won", "An opportunity was marked as won"},
+	{"opportunity.lost", "An opportunity was marked as lost"},
+	{"quote.created", "A new quote was created"},
+	{"quote.approved", "A quote was approved"},
+	{"quote.sent", "A quote was sent to the customer"},
+	{"order.created", "A new order was created"},
+	{"order.completed", "An order was completed"},
+	{"meeting.scheduled", "A meeting was scheduled"},
+	{"meeting.completed", "A meeting was completed"},
+	{"task.completed", "A task was completed"},
+}
+
 // Name implements Profile.
 func (SalesOS) Name() string { return "salesos" }
 

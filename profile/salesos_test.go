@@ -6,10 +6,29 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
+
+func init() {
+	addProfileCase("salesos", profileCase{
+		eventType:   "lead.created",
+		payload:     `{"id":"x1"}`,
+		weakSecrets: []string{"", "short"},
+	})
+}
+
+func TestSalesOSPresetMatchesTheSeed(t *testing.T) {
+	t.Parallel()
+	var salesos []PresetType
+	for _, m := range regexp.MustCompile(`(?m)^([a-z]+\.[a-z]+) \| (.+?) \|$`).FindAllStringSubmatch(seedText(t, "001_salesos.txt"), -1) {
+		salesos = append(salesos, PresetType{m[1], m[2]})
+	}
+	require.Len(t, salesos, 20)
+	require.Equal(t, salesos, Presets()["salesos"])
+}
 
 const salesosSecret = "salesos-webhook-secret-0123456789"
 

@@ -11,11 +11,65 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+func init() {
+	addProfileCase("standard", profileCase{
+		eventType:   "lead.created",
+		payload:     `{"id":"x1"}`,
+		weakSecrets: []string{"", "abc", "whsec_", "whsec_!!!notbase64", "whsec_c2hvcnQ=", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		goodSecrets: []string{"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"},
+		noCatalog:   true,
+	})
+}
+
+// The official Standard Webhooks test vector.
+const (
+	vectorSecret    = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	vectorID        = "msg_p5jXN8AQM9LWM0D4loKWxJek"
+	vectorTimestamp = 1614265330
+	vectorBody      = `{"test": 2432232314}`
+	vectorSignature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+)
+
 func TestStandardSignatureMatchesTheOfficialTestVector(t *testing.T) {
 	t.Parallel()
-	sig, err := StandardSignature("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, []byte(`{"test": 2432232314}`))
+	sig, err := StandardSignature(vectorSecret, vectorID, vectorTimestamp, []byte(vectorBody))
 	require.NoError(t, err)
-	require.Equal(t, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", sig)
+	require.Equal(t, vectorSignature, sig)
+}
+
+// TestTheStandardWebhooksLibraryAgreesOnTheOfficialTestVector feeds the
+// official vector to the independent library too, both ways, so hookd's
+// signer and the library are checked against the same published answer
+// rather than only against each other.
+func TestTheStandardWebhooksLibraryAgreesOnTheOfficialTestVector(t *testing.T) {
+	t.Parallel()
+	wh, err := standardwebhooks.NewWebhook(vectorSecret)
+	require.NoError(t, err)
+
+	sig, err := wh.Sign(vectorID, time.Unix(vectorTimestamp, 0), []byte(vectorBody))
+	require.NoError(t, err)
+	require.Equal(t, vectorSignature, sig)
+
+	header := http.Header{}
+	header.Set(standardwebhooks.HeaderWebhookID, vectorID)
+	header.Set(standardwebhooks.HeaderWebhookTimestamp, fmt.Sprint(vectorTimestamp))
+	header.Set(standardwebhooks.HeaderWebhookSignature, vectorSignature)
+	// The vector is from 2021, outside the library's five-minute tolerance:
+	// Verify refuses it for its age alone, VerifyIgnoringTimestamp accepts it.
+	require.ErrorIs(t, wh.Verify([]byte(vectorBody), header), standardwebhooks.ErrMessageTooOld)
+	require.NoError(t, wh.VerifyIgnoringTimestamp([]byte(vectorBody), header))
+
+	// Verify (with its tolerance) accepts the vector's message signed now by
+	// hookd, and refuses a signature that is off by one byte.
+	now := time.Now().Unix()
+	ours, err := StandardSignature(vectorSecret, vectorID, now, []byte(vectorBody))
+	require.NoError(t, err)
+	header.Set(standardwebhooks.HeaderWebhookTimestamp, fmt.Sprint(now))
+	header.Set(standardwebhooks.HeaderWebhookSignature, ours)
+	require.NoError(t, wh.Verify([]byte(vectorBody), header))
+	header.Set(standardwebhooks.HeaderWebhookTimestamp, fmt.Sprint(vectorTimestamp))
+	header.Set(standardwebhooks.HeaderWebhookSignature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OF=")
+	require.ErrorIs(t, wh.VerifyIgnoringTimestamp([]byte(vectorBody), header), standardwebhooks.ErrNoMatchingSignature)
 }
 
 func TestStandardRenderMatchesGolden(t *testing.T) {

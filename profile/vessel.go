@@ -41,6 +41,14 @@ var (
 
 func init() { Register(Vessel{}) }
 
+// EventCatalog implements Cataloged: the two event types of seed 000.
+func (Vessel) EventCatalog() []PresetType { return vesselCatalog }
+
+var vesselCatalog = []PresetType{
+	{"OBJECT_CHANGE", "An object was created, updated or deleted; data.objectType is one of Contact, Account, Deal, Lead, User, Note, Task, Event, EventAttendee, Email and data.eventType one of CREATE, UPDATE, DELETE"},
+	{"STATUS_CHANGE", "The connection's status changed; data.status is one of NEW_CONNECTION, INITIAL_SYNCED, READY"},
+}
+
 // Name implements Profile.
 func (Vessel) Name() string { return "vessel" }
 

@@ -11,6 +11,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+func init() {
+	addProfileCase("vessel", profileCase{
+		eventType:   "STATUS_CHANGE",
+		payload:     `{"status":"READY"}`,
+		weakSecrets: []string{"", "short", "has a space in it 123", "tab\tseparated-secret-value", "ünïcödé-secret-value"},
+	})
+}
+
+func TestVesselPresetMatchesTheSeed(t *testing.T) {
+	t.Parallel()
+	seed := seedText(t, "000_vessel.txt")
+	names := presetNames(t, "vessel")
+	for _, name := range names {
+		require.Contains(t, seed, `"type": "`+name+`"`)
+	}
+	require.Equal(t, []string{"OBJECT_CHANGE", "STATUS_CHANGE"}, names)
+	require.Equal(t, vesselEventTypes, names, "the preset lists exactly the event types CheckEvent accepts")
+}
+
 // The shapes seed 000 documents, as payloads (the envelope's data).
 var vesselShapes = []struct{ name, eventType, payload string }{
 	{"vessel_contact_created", "OBJECT_CHANGE", `{
