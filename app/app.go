@@ -148,8 +148,10 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 			return nil, fmt.Errorf("HOOKD_API_ADDR: listen on %s: %w", cfg.APIAddr, err)
 		}
 		a.APIURL = "http://" + ln.Addr().String()
+		handler := api.New(api.Deps{Store: a.Store, Temporal: a.Temporal, APIKeys: keys, Logger: log, Metrics: a.Metrics,
+			OneEndpointPerTenant: cfg.OneEndpointPerTenant})
 		a.http = &http.Server{
-			Handler:           api.New(api.Deps{Store: a.Store, Temporal: a.Temporal, APIKeys: keys, Logger: log, Metrics: a.Metrics}),
+			Handler:           handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      60 * time.Second,
@@ -175,7 +177,9 @@ func (a *App) startDevServer(ctx context.Context) error {
 		HTTPPort:     0,
 		UIPort:       a.Config.TemporalUIPort,
 		Namespace:    a.Config.TemporalNamespace,
-		Logger:       a.log.With("component", "temporal"),
+		// Created with the namespace, so they need no cache refresh.
+		SearchAttributes: workflows.SearchAttributes(),
+		Logger:           a.log.With("component", "temporal"),
 	})
 	if err != nil {
 		return fmt.Errorf("start embedded temporal server: %w", err)
@@ -282,7 +286,27 @@ func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace st
 	if err != nil && !strings.Contains(strings.ToLower(err.Error()), "already") {
 		return fmt.Errorf("add search attributes: %w", err)
 	}
-	return nil
+	// Frontends learn of new attributes when their namespace cache refreshes
+	// (every few seconds); until then starts that set them are refused. A
+	// query naming every attribute succeeds only once they are known.
+	var query []string
+	for name := range missing {
+		query = append(query, name+" = 'probe'")
+	}
+	req := &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: strings.Join(query, " AND ")}
+	for try := 0; ; try++ {
+		if _, err = c.WorkflowService().CountWorkflowExecutions(ctx, req); err == nil {
+			return nil
+		}
+		if try >= 120 {
+			return fmt.Errorf("search attributes added but not usable yet: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // devAPIKey reads the dev API key kept in the data dir, or makes one.

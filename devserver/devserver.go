@@ -64,6 +64,13 @@ import (
 // DBFileName is the name of the SQLite database inside Config.DataDir.
 const DBFileName = "temporal.db"
 
+// VisibilityDBFileName is the SQLite database of the visibility store (the
+// lists and search attributes the UI queries). It is a file of its own so
+// that visibility writes, about half of the server's writes, do not queue
+// behind history writes on the one connection SQLite gives each file. A
+// DataDir made before this split keeps visibility in DBFileName.
+const VisibilityDBFileName = "visibility.db"
+
 const clusterName = "active"
 
 // Config configures Start. Only DataDir is required.
@@ -93,6 +100,11 @@ type Config struct {
 	// Namespace is created at start if it does not exist yet (an existing one
 	// is left untouched, including its retention). Default "default".
 	Namespace string
+
+	// SearchAttributes are custom search attributes the namespace is created
+	// with, so they are usable from the first request (an existing namespace
+	// is left untouched: add them through the operator API).
+	SearchAttributes map[string]enumspb.IndexedValueType
 
 	// Retention of closed workflows in Namespace, only used when the
 	// namespace is created. Default 24h, the Temporal default.
@@ -131,13 +143,17 @@ func DefaultDynamicConfig() map[string]any {
 		// The server default is true in v1.32; set explicitly because hookd
 		// relies on it.
 		"system.enableEagerWorkflowStart": true,
-		// Newly registered search attributes are usable at once instead of
-		// after the cache refresh interval. Search attributes are registered
-		// rarely, so this hides no real bug.
-		"system.forceSearchAttributesCacheRefreshOnRead": true,
-		// The forced refresh above costs persistence reads; raise the
-		// per-host persistence rate limits (keeping their default ratio) so a
-		// busy dev server is limited by SQLite, not by the rate limiter.
+		// Not set: system.forceSearchAttributesCacheRefreshOnRead. It makes
+		// every start and every search-attribute upsert read the namespace
+		// and the cluster metadata from SQLite under a global lock, which
+		// measured as the largest cost hookd had over a workflow without
+		// search attributes. Search attributes given in Config are created
+		// with the namespace instead, and ones added later through the
+		// operator API reach the namespace cache within its 2 s refresh.
+		//
+		// Raise the per-host persistence rate limits (keeping their default
+		// ratio) so a busy dev server is limited by SQLite, not by the rate
+		// limiter.
 		"frontend.persistenceMaxQPS": 10000,
 		"history.persistenceMaxQPS":  45000,
 		"matching.persistenceMaxQPS": 45000,
@@ -203,7 +219,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}()
 
 	dbPath := filepath.Join(cfg.DataDir, DBFileName)
-	if _, err := ensureSchema(ctx, dbPath, cfg.SQLitePragmas); err != nil {
+	visPath, err := visibilityPath(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	// The visibility file first: a data dir that has temporal.db but no
+	// visibility.db is taken for one made before the split.
+	if visPath != dbPath {
+		if _, err := ensureSchema(ctx, visPath, cfg.SQLitePragmas, true); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := ensureSchema(ctx, dbPath, cfg.SQLitePragmas, false); err != nil {
 		return nil, err
 	}
 
@@ -271,7 +298,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 
-	if s.temporal, err = cfg.startTemporal(sqlConf, s, internal); err != nil {
+	if s.temporal, err = cfg.startTemporal(sqlConf, cfg.sqlConfig(visPath), s, internal); err != nil {
 		return nil, err
 	}
 
@@ -387,7 +414,7 @@ func (c *Config) sqlConfig(dbPath string) *config.SQL {
 // createNamespace inserts the namespace straight into the database (a no-op if
 // it exists), so it is there the moment the frontend starts.
 func (c *Config) createNamespace(sqlConf *config.SQL) error {
-	ns, err := sqliteschema.NewNamespaceConfig(clusterName, c.Namespace, false, nil)
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, c.Namespace, false, c.SearchAttributes)
 	if err != nil {
 		return fmt.Errorf("devserver: namespace %q: %w", c.Namespace, err)
 	}
@@ -400,7 +427,7 @@ func (c *Config) createNamespace(sqlConf *config.SQL) error {
 
 // startTemporal creates and starts the server. A Fatal log from the server
 // during start-up (it panics, see ServerFatalError) becomes an error.
-func (c *Config) startTemporal(sqlConf *config.SQL, s *Server, internal map[primitives.ServiceName]int) (srv temporal.Server, err error) {
+func (c *Config) startTemporal(sqlConf, visConf *config.SQL, s *Server, internal map[primitives.ServiceName]int) (srv temporal.Server, err error) {
 	defer func() {
 		r := recover()
 		if r == nil {
@@ -420,7 +447,7 @@ func (c *Config) startTemporal(sqlConf *config.SQL, s *Server, internal map[prim
 		}
 		srv = nil
 	}()
-	if srv, err = c.newTemporal(sqlConf, s, internal); err != nil {
+	if srv, err = c.newTemporal(sqlConf, visConf, s, internal); err != nil {
 		return nil, err
 	}
 	if err := srv.Start(); err != nil {
@@ -430,7 +457,7 @@ func (c *Config) startTemporal(sqlConf *config.SQL, s *Server, internal map[prim
 	return srv, nil
 }
 
-func (c *Config) newTemporal(sqlConf *config.SQL, s *Server, internal map[primitives.ServiceName]int) (temporal.Server, error) {
+func (c *Config) newTemporal(sqlConf, visConf *config.SQL, s *Server, internal map[primitives.ServiceName]int) (temporal.Server, error) {
 	host := dialHost(c.IP)
 	hp := func(port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 
@@ -438,9 +465,9 @@ func (c *Config) newTemporal(sqlConf *config.SQL, s *Server, internal map[primit
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = host
 	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite-visibility"
 	conf.Persistence.NumHistoryShards = c.NumHistoryShards
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}, "sqlite-visibility": {SQL: visConf}}
 	conf.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
 		FailoverVersionIncrement: 10,

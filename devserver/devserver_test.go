@@ -2,6 +2,7 @@ package devserver
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"go.temporal.io/server/common/log/tag"
@@ -94,12 +97,14 @@ func TestStartRunWorkflowStopRestart(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data") // does not exist yet: Start creates it
 
 	// --- First run: fresh data dir, free ports, UI on.
-	srv := startServer(t, ctx, Config{DataDir: dir, Logger: testLogger()})
+	srv := startServer(t, ctx, Config{DataDir: dir, Logger: testLogger(),
+		SearchAttributes: map[string]enumspb.IndexedValueType{"TestTenant": enumspb.INDEXED_VALUE_TYPE_KEYWORD}})
 	require.Equal(t, "default", srv.Namespace())
 	require.True(t, strings.HasPrefix(srv.FrontendHostPort(), "127.0.0.1:"), srv.FrontendHostPort())
 	require.True(t, strings.HasPrefix(srv.UIURL(), "http://127.0.0.1:"), srv.UIURL())
 	require.NotEmpty(t, srv.HTTPHostPort())
 	require.FileExists(t, filepath.Join(dir, DBFileName))
+	require.FileExists(t, filepath.Join(dir, VisibilityDBFileName))
 
 	// The data dir is locked while in use.
 	_, err := Start(ctx, Config{DataDir: dir, UIPort: -1})
@@ -111,16 +116,25 @@ func TestStartRunWorkflowStopRestart(t *testing.T) {
 	w.RegisterActivity(Exclaim)
 	require.NoError(t, w.Start())
 
+	// The search attribute given in Config is usable from the first start,
+	// and the visibility store (its own file) can be queried by it.
+	tenant := temporal.NewSearchAttributeKeyKeyword("TestTenant")
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:               "greet-1",
-		TaskQueue:        testTaskQueue,
-		EnableEagerStart: true,
+		ID:                    "greet-1",
+		TaskQueue:             testTaskQueue,
+		EnableEagerStart:      true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(tenant.ValueSet("acme")),
 	}, Greet, "hookd")
 	require.NoError(t, err)
 	var got string
 	require.NoError(t, run.Get(ctx, &got))
 	require.Equal(t, "hello hookd!", got)
 	firstRunID := run.GetRunID()
+	require.Eventually(t, func() bool {
+		resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{
+			Namespace: srv.Namespace(), Query: "TestTenant = 'acme' AND ExecutionStatus = 'Completed'"})
+		return err == nil && resp.GetCount() == 1
+	}, 10*time.Second, 50*time.Millisecond)
 
 	// Eager workflow start is on: the task comes back inline.
 	require.True(t, requestEagerStart(t, ctx, c, srv.Namespace(), "eager-1"))
@@ -214,12 +228,61 @@ func TestEnsureSchemaIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), DBFileName)
 	pragmas := map[string]string{"journal_mode": "wal", "synchronous": "normal"}
-	created, err := ensureSchema(ctx, path, pragmas)
+	created, err := ensureSchema(ctx, path, pragmas, false)
 	require.NoError(t, err)
 	require.True(t, created)
-	created, err = ensureSchema(ctx, path, pragmas)
+	created, err = ensureSchema(ctx, path, pragmas, false)
 	require.NoError(t, err)
 	require.False(t, created)
+	require.Greater(t, len(visibilityIndexes(t, path)), 50, "the bundled schema, untouched")
+}
+
+func visibilityIndexes(t *testing.T, path string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	defer func() { _ = db.Close() }()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL ORDER BY name`)
+	require.NoError(t, err)
+	defer func() { _ = rows.Close() }()
+	var names []string
+	for rows.Next() {
+		var n string
+		require.NoError(t, rows.Scan(&n))
+		names = append(names, n)
+	}
+	require.NoError(t, rows.Err())
+	return names
+}
+
+func TestVisibilityFileKeepsOnlyTheIndexesADevServerQueries(t *testing.T) {
+	path := filepath.Join(t.TempDir(), VisibilityDBFileName)
+	created, err := ensureSchema(context.Background(), path, nil, true)
+	require.NoError(t, err)
+	require.True(t, created)
+	want := slices.Clone(keptVisibilityIndexes)
+	slices.Sort(want)
+	require.Equal(t, want, visibilityIndexes(t, path))
+}
+
+func TestVisibilityPathKeepsTheLayoutOfADataDirMadeBeforeTheSplit(t *testing.T) {
+	fresh := t.TempDir()
+	p, err := visibilityPath(fresh)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(fresh, VisibilityDBFileName), p)
+
+	legacy := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(legacy, DBFileName), nil, 0o600))
+	p, err = visibilityPath(legacy)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(legacy, DBFileName), p, "visibility stays where its rows are")
+
+	split := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(split, DBFileName), nil, 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(split, VisibilityDBFileName), nil, 0o600))
+	p, err = visibilityPath(split)
+	require.NoError(t, err)
+	require.Equal(t, filepath.Join(split, VisibilityDBFileName), p)
 }
 
 type recordHandler struct {

@@ -3,8 +3,12 @@ package devserver
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 
 	"go.temporal.io/server/common/persistence/sql/sqlplugin"
@@ -30,7 +34,10 @@ const markerTable = "executions"
 // It uses its own short-lived database/sql handle (closed before returning)
 // rather than the server's plugin, whose connection pool never closes
 // connections.
-func ensureSchema(ctx context.Context, dbPath string, pragmas map[string]string) (created bool, err error) {
+//
+// With trimVisibility, a newly created schema keeps only the visibility
+// indexes in keptVisibilityIndexes (see there).
+func ensureSchema(ctx context.Context, dbPath string, pragmas map[string]string, trimVisibility bool) (created bool, err error) {
 	q := url.Values{}
 	q.Set("mode", "rwc")
 	keys := make([]string, 0, len(pragmas))
@@ -67,6 +74,11 @@ func ensureSchema(ctx context.Context, dbPath string, pragmas map[string]string)
 	if err := sqliteschema.SetupSchemaOnDB(txAdminDB{ctx: ctx, tx: tx}); err != nil {
 		return false, fmt.Errorf("devserver: create schema in %s: %w", dbPath, err)
 	}
+	if trimVisibility {
+		if err := trimVisibilityIndexes(ctx, tx); err != nil {
+			return false, fmt.Errorf("devserver: trim visibility indexes in %s: %w", dbPath, err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("devserver: commit schema in %s: %w", dbPath, err)
 	}
@@ -85,4 +97,66 @@ type txAdminDB struct {
 func (t txAdminDB) Exec(stmt string, args ...any) error {
 	_, err := t.tx.ExecContext(t.ctx, stmt, args...)
 	return err
+}
+
+// keptVisibilityIndexes are the indexes of executions_visibility a dev
+// server keeps: the default listing, the UI's filters by workflow id, type
+// and status, the namespace-division filter the UI adds, and every custom
+// Keyword column (where hookd's search attributes live). The bundled schema
+// has 58 indexes, and every start and close of a workflow writes all of
+// them (a close is a delete and an insert); a dev server's visibility is
+// queried rarely, by a person, over at most a retention period of rows, so
+// the other columns are left to scans. Measured with hookd-bench, see
+// BENCHMARKS.md.
+var keptVisibilityIndexes = []string{
+	"default_idx", "by_workflow_id", "by_workflow_type", "by_status", "by_temporal_namespace_division",
+	"by_keyword_01", "by_keyword_02", "by_keyword_03", "by_keyword_04", "by_keyword_05",
+	"by_keyword_06", "by_keyword_07", "by_keyword_08", "by_keyword_09", "by_keyword_10",
+}
+
+func trimVisibilityIndexes(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx,
+		`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	var drop []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			_ = rows.Close()
+			return err
+		}
+		if !slices.Contains(keptVisibilityIndexes, name) {
+			drop = append(drop, name)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, name := range drop {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX "`+name+`"`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visibilityPath is where dataDir's visibility store lives: its own file,
+// except in a data dir whose temporal.db was made before the split (it has
+// the visibility rows, and no visibility.db exists).
+func visibilityPath(dataDir string) (string, error) {
+	dbPath := filepath.Join(dataDir, DBFileName)
+	visPath := filepath.Join(dataDir, VisibilityDBFileName)
+	if _, err := os.Stat(visPath); err == nil {
+		return visPath, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("devserver: %w", err)
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		return dbPath, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("devserver: %w", err)
+	}
+	return visPath, nil
 }
