@@ -51,3 +51,59 @@ func TestClientChecksTheDialledAddressAndDoesNotFollowRedirects(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)
 }
+
+// IPv6 addresses that embed an IPv4 one (IPv4-mapped and -compatible, SIIT,
+// 6to4, Teredo, NAT64) are as internal as the IPv4 address they lead to.
+func TestPolicyRefusesIPv6ThatEmbedsInternalIPv4(t *testing.T) {
+	strict := TargetPolicy{}
+	for _, a := range []string{
+		// IPv4-mapped: Unmap must apply, also for prefixes that are IPv4-only.
+		"::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::ffff:100.64.0.1", "::ffff:0.0.0.0",
+		"::ffff:255.255.255.255", "::ffff:192.168.0.1",
+		// IPv4-compatible (deprecated ::/96), whatever it embeds.
+		"::127.0.0.1", "::10.0.0.1", "::8.8.8.8",
+		// SIIT IPv4-translated ::ffff:0:a.b.c.d.
+		"::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe",
+		// 6to4 2002:AABB:CCDD::/48.
+		"2002:7f00:1::1", "2002:a00:1::", "2002:a9fe:a9fe::1", "2002:c0a8:101:1::1", "2002:6440:1::",
+		// Teredo 2001:0:SERVER:..:~CLIENT: internal server or internal client.
+		"2001:0:7f00:1::808:808",             // server 127.0.0.1
+		"2001:0:808:808::80ff:fffe",          // client 127.0.0.1 (7f000001 ^ ffffffff = 80fffffe)
+		"2001:0:808:808:8000:f227:f5ff:fffe", // client 10.0.0.1 (0a000001 ^ ffffffff = f5fffffe)
+		"2001:0:808:808::5601:5601",          // client 169.254.169.254 (a9fea9fe ^ ffffffff)
+		"2001:0:a00:1:8000:f227:f7f7:f7f7",   // server 10.0.0.1, client 8.8.8.8
+		// NAT64 well-known prefix 64:ff9b::/96, and the local-use /48 as a whole.
+		"64:ff9b::127.0.0.1", "64:ff9b::10.1.2.3", "64:ff9b::169.254.169.254", "64:ff9b::192.168.1.1",
+		"64:ff9b:1::8.8.8.8",
+	} {
+		require.False(t, strict.Permits(netip.MustParseAddr(a)), a)
+	}
+	for _, a := range []string{
+		"::ffff:8.8.8.8", "::ffff:0:8.8.8.8", "2002:808:808::1", "64:ff9b::8.8.8.8", "64:ff9b::93.184.216.34",
+		"2001:0:808:808:8000:f227:f7f7:f7f7", // Teredo server 8.8.8.8, client 8.8.8.8
+	} {
+		require.True(t, strict.Permits(netip.MustParseAddr(a)), a)
+	}
+	// The allow-list opens an embedded address only through its IPv4 form when mapped.
+	allowed := TargetPolicy{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	require.True(t, allowed.Permits(netip.MustParseAddr("::ffff:127.0.0.1")))
+	require.False(t, allowed.Permits(netip.MustParseAddr("2002:7f00:1::1")))
+}
+
+func TestEmbeddedIPv4(t *testing.T) {
+	for in, want := range map[string][]string{
+		"2002:c0a8:101::1":                     {"192.168.1.1"},
+		"2001:0:4136:e378:8000:63bf:3fff:fdd2": {"65.54.227.120", "192.0.2.45"}, // RFC 4380 example
+		"64:ff9b::c000:221":                    {"192.0.2.33"},
+		"::ffff:0:a00:1":                       {"10.0.0.1"},
+		"2606:2800:220:1:248:1893:25c8:1946":   nil,
+		"::ffff:10.0.0.1":                      nil, // mapped: Unmap handles it, not this
+		"10.0.0.1":                             nil,
+	} {
+		var got []string
+		for _, a := range embeddedIPv4(netip.MustParseAddr(in)) {
+			got = append(got, a.String())
+		}
+		require.Equal(t, want, got, in)
+	}
+}

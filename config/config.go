@@ -57,7 +57,7 @@ var Settings = []Setting{
 	{"HOOKD_API_ADDR", "127.0.0.1:8080", "address the REST API listens on"},
 	{"HOOKD_API_KEY", "generated and printed in dev", "bearer API keys, comma-separated; required outside dev"},
 	{"HOOKD_DATABASE_URL", "SQLite in HOOKD_DATA_DIR (dev)", "postgres://… URL; required outside dev"},
-	{"HOOKD_DATA_DIR", "./data", "where dev keeps its SQLite files (hookd.db, temporal.db)"},
+	{"HOOKD_DATA_DIR", "./data", "where dev keeps its SQLite files (hookd.db, temporal.db, visibility.db)"},
 	{"HOOKD_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend; dev serves an embedded one here"},
 	{"HOOKD_TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
 	{"HOOKD_TEMPORAL_UI_PORT", "8233", "dev only: port of the embedded Temporal UI; -1 disables it"},

@@ -66,6 +66,16 @@ func TestMain(m *testing.M) {
 
 // startDev starts hookd in dev mode on free ports with its data in dir.
 func startDev(dir string, extraEnv ...string) (*app.App, error) {
+	// Quiet by default: the embedded server logs errors while it shuts down.
+	level := slog.Level(100)
+	if os.Getenv("HOOKD_E2E_LOG") != "" {
+		level = slog.LevelInfo
+	}
+	return startDevLogged(dir, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})), extraEnv...)
+}
+
+// startDevLogged is startDev with the logger hookd is given.
+func startDevLogged(dir string, log *slog.Logger, extraEnv ...string) (*app.App, error) {
 	env := append([]string{
 		"HOOKD_API_ADDR=127.0.0.1:0",
 		"HOOKD_TEMPORAL_ADDRESS=127.0.0.1:0",
@@ -77,12 +87,6 @@ func startDev(dir string, extraEnv ...string) (*app.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Quiet by default: the embedded server logs errors while it shuts down.
-	level := slog.Level(100)
-	if os.Getenv("HOOKD_E2E_LOG") != "" {
-		level = slog.LevelInfo
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	return app.Start(ctx, cfg, log)

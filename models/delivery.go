@@ -106,12 +106,18 @@ func (s *Store) LoadDeliveryWork(ctx context.Context, deliveryID string) (*Deliv
 
 // ListUnstarted returns up to limit pending deliveries that have had no
 // attempt and were created before olderThan: those whose workflow may never
-// have been started (the process died between commit and start).
-func (s *Store) ListUnstarted(ctx context.Context, olderThan time.Time, limit int) ([]Delivery, error) {
+// have been started (the process died between commit and start). They come
+// in id order, starting after the id afterID ("" for the first page), so a
+// caller pages through them all with the last id of each page as the next
+// cursor.
+func (s *Store) ListUnstarted(ctx context.Context, olderThan time.Time, afterID string, limit int) ([]Delivery, error) {
 	var out []Delivery
-	err := s.db.WithContext(ctx).
-		Where("status = ? AND attempt_count = 0 AND created_at < ?", DeliveryPending, olderThan).
-		Order("id").Limit(limit).Find(&out).Error
+	q := s.db.WithContext(ctx).
+		Where("status = ? AND attempt_count = 0 AND created_at < ?", DeliveryPending, olderThan)
+	if afterID != "" {
+		q = q.Where("id > ?", afterID)
+	}
+	err := q.Order("id").Limit(limit).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("list unstarted deliveries: %w", err)
 	}
