@@ -51,14 +51,9 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint)
 			UpdatedAt:  ev.CreatedAt,
 		}
 	}
+	// The unique index on idempotency_key decides: a key seen before (or
+	// written by a concurrent request that won the race) fails the insert.
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Where("idempotency_key = ?", ev.IdempotencyKey).Limit(1).Find(&Event{})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected > 0 {
-			return errSeenKey
-		}
 		if err := tx.Create(&ev).Error; err != nil {
 			return err
 		}
@@ -70,7 +65,7 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint)
 	if err == nil {
 		return Ingested{Event: ev, Deliveries: deliveries}, nil
 	}
-	if !errors.Is(err, errSeenKey) && !isUniqueViolation(err) {
+	if !isUniqueViolation(err) {
 		return Ingested{}, fmt.Errorf("ingest event: %w", err)
 	}
 	// The key exists, written by an earlier request or a concurrent one that won the race.
@@ -87,8 +82,6 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint)
 	}
 	return Ingested{Event: prior, Deliveries: prev, Replayed: true}, nil
 }
-
-var errSeenKey = errors.New("idempotency key seen")
 
 // GetEvent loads one event by id; ErrNotFound if there is none.
 func (s *Store) GetEvent(ctx context.Context, id string) (*Event, error) {
