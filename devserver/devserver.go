@@ -163,14 +163,6 @@ func DefaultDynamicConfig() map[string]any {
 		// Default mutable-state cache is 128k entries: far more memory than a
 		// dev box should spend.
 		"history.hostLevelCacheMaxSize": 8192,
-		// A history shard reads its task queues at most this often (default
-		// 20/s). With the one shard a dev server has, that made every step
-		// that goes through the transfer queue (a signal waking a workflow,
-		// a workflow task after a timer) wait for the next 50 ms slot: a
-		// held delivery took ~45 ms from release signal to its workflow
-		// task. Reads happen only when tasks were written, so a higher
-		// ceiling costs nothing at rest.
-		"history.transferProcessorMaxPollRPS": 200,
 		// The server never stops the SDK workers behind these background jobs
 		// (server v1.32.1, scanner.go: "Nothing is gracefully stopping these
 		// workers"), so every Stop leaked ~75 goroutines polling the dead

@@ -83,10 +83,18 @@ func (e *engine) ReportAttempt(ctx context.Context, r activities.AttemptReport) 
 	return workflows.SignalEndpoint(ctx, e.client, ep, workflows.SignalAttempt, r)
 }
 
-// Release wakes a held delivery; if its workflow is not running any more, a
-// new run is started.
+// Release wakes a held delivery and returns once the workflow task that
+// made its released attempt is done; if its workflow is not running any
+// more, a new run is started.
 func (e *engine) Release(ctx context.Context, d *models.Delivery) error {
-	err := e.client.SignalWorkflow(ctx, workflows.DeliveryWorkflowID(d.EndpointID, d.EventID), "", workflows.SignalRelease, nil)
+	h, err := e.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.DeliveryWorkflowID(d.EndpointID, d.EventID),
+		UpdateName:   workflows.UpdateRelease,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return e.Redeliver(ctx, d, models.TriggerSchedule)

@@ -59,7 +59,21 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 	})
 	var d *activities.Deliverer
 	retryNow := workflow.GetSignalChannel(ctx, SignalRetryNow)
+	// A release (signal or update) sets released; a held attempt waits for it.
+	// One sent while the delivery is not held wakes its next hold at once.
+	released := false
 	release := workflow.GetSignalChannel(ctx, SignalRelease)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for release.Receive(ctx, nil) {
+			released = true
+		}
+	})
+	if err := workflow.SetUpdateHandler(ctx, UpdateRelease, func(workflow.Context) error {
+		released = true
+		return nil
+	}); err != nil {
+		return DeliveryResult{}, err
+	}
 
 	attempts := 0
 	attempt := func(trigger string, final bool, next time.Duration) (activities.AttemptResult, error) {
@@ -87,12 +101,10 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(models.DeliveryHeld)); err != nil {
 				return r, err
 			}
-			timerCtx, cancel := workflow.WithCancel(ctx)
-			workflow.NewSelector(ctx).
-				AddReceive(release, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) }).
-				AddFuture(workflow.NewTimer(timerCtx, heldRecheck), func(workflow.Future) {}).
-				Select(ctx)
-			cancel()
+			if _, err := workflow.AwaitWithTimeout(ctx, heldRecheck, func() bool { return released }); err != nil {
+				return r, err
+			}
+			released = false
 			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(models.DeliveryPending)); err != nil {
 				return r, err
 			}

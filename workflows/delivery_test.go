@@ -193,6 +193,29 @@ func (s *deliverySuite) Test_a_held_attempt_waits_for_release_and_uses_up_no_att
 	s.False(sc.inputs[1].Final, "the held attempt is retried as the same, non-final attempt")
 }
 
+func (s *deliverySuite) Test_a_held_attempt_is_released_by_the_release_update_too() {
+	var accepted, completed bool
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(UpdateRelease, "release-1", &testsuite.TestUpdateCallback{
+			OnAccept:   func() { accepted = true },
+			OnReject:   func(err error) { s.Fail("release update rejected", err) },
+			OnComplete: func(_ interface{}, err error) { s.NoError(err); completed = true },
+		})
+	}, 2*time.Hour)
+	in := input()
+	in.Schedule = []time.Duration{time.Minute}
+	sc := &scripted{results: []activities.AttemptResult{
+		{Held: true},
+		{Held: true},                       // the hourly recheck: still paused
+		{StatusCode: 200, Succeeded: true}, // attempt 1, made when released
+	}}
+	res := s.run(sc, in)
+	s.Equal(DeliveryResult{Status: models.DeliverySucceeded, Attempts: 1}, res)
+	s.Equal([]time.Duration{0, time.Hour, 2 * time.Hour}, sc.at,
+		"held: rechecked after an hour (still held), then released by the update")
+	s.True(accepted && completed)
+}
+
 func (s *deliverySuite) Test_failures_are_reported_to_the_endpoint_health_workflow() {
 	var d *activities.Deliverer
 	var reports []activities.AttemptReport

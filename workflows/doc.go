@@ -31,6 +31,11 @@ const (
 	SignalRetryNow = "retry-now"
 	// SignalRelease wakes a held delivery after its endpoint is unpaused.
 	SignalRelease = "release"
+	// UpdateRelease does the same as an update, which is how hookd itself
+	// releases: an update reaches the worker directly through matching (a
+	// signal waits for the history shard's next transfer-queue read), and it
+	// answers once the workflow task that made the released attempt is done.
+	UpdateRelease = "release"
 
 	// SignalAttempt reports an attempt's outcome to the endpoint workflow
 	// (sent by hookd itself on failures and on recoveries only).
