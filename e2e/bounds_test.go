@@ -49,3 +49,39 @@ func TestAttemptsAreBoundedInTimeAndStoredBytes(t *testing.T) {
 	require.Contains(t, att["error"], "timeout: no response within 200ms")
 	require.Less(t, att["latency_ms"].(float64), 2000.0, "the attempt was cut at its timeout")
 }
+
+func TestOversizeHeadersAreRefusedBothWays(t *testing.T) {
+	t.Parallel()
+	c := api(t)
+
+	// Into the API: request headers past 64 KiB are refused before any handler runs.
+	req, err := http.NewRequest("GET", c.base+"/v1/endpoints", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("X-Padding", strings.Repeat("p", 100<<10))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode)
+
+	// From a receiver: an answer whose headers pass 64 KiB is a failed attempt,
+	// however 2xx its status line.
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		for i := range 40 {
+			w.Header().Set("X-Padding-"+strings.Repeat("a", i+1), strings.Repeat("p", 4<<10))
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(huge.Close)
+	tenant := models.NewID("tenant")
+	c.createEndpoint(map[string]any{"url": huge.URL, "tenant_id": tenant, "retry_schedule": []string{}})
+	dlv := c.postEvent("huge-"+tenant, map[string]any{"type": "huge", "tenant_id": tenant, "payload": map[string]any{}})["deliveries"].([]any)[0].(map[string]any)["id"].(string)
+	waitFor(t, 10*time.Second, "the delivery failed", func() bool {
+		_, d := c.do("GET", "/v1/deliveries/"+dlv, nil)
+		return d["status"] == models.DeliveryFailed
+	})
+	_, d := c.do("GET", "/v1/deliveries/"+dlv, nil)
+	att := d["attempts"].([]any)[0].(map[string]any)
+	require.Equal(t, float64(0), att["status_code"], "no response was accepted")
+	require.Contains(t, att["error"], "header", "the error says the headers were too large: %v", att["error"])
+}
