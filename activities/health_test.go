@@ -15,23 +15,8 @@ import (
 	"github.com/hookd/hookd/models/modelstest"
 )
 
-// backends runs fn once per database backend, each with a fresh, empty,
-// migrated store (as models' own tests do).
-func backends(t *testing.T, fn func(t *testing.T, s *models.Store)) {
-	t.Helper()
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		s, err := models.Open(t.TempDir() + "/hookd.db")
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		require.NoError(t, s.Migrate(context.Background()))
-		fn(t, s)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		fn(t, modelstest.OpenPostgres(t))
-	})
-}
+// backends runs fn on each database backend (see modelstest.Backends).
+var backends = modelstest.Backends
 
 // engine stands in for Temporal (the Redeliverer the health activities are
 // given): it records what it was asked, and, unless told otherwise, a

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -304,13 +303,7 @@ func TestBadInputUnpauseRefusesABodyAndChangesNothing(t *testing.T) {
 func TestBadInputRetryRefusesABodyAPausedEndpointAndOtherIDs(t *testing.T) {
 	t.Parallel()
 	onBothStores(t, func(t *testing.T, c *client, _ *app.App) {
-		var healthy atomic.Bool
-		rcv := newReceiver(t, func(int) int {
-			if healthy.Load() {
-				return 200
-			}
-			return 500
-		})
+		rcv, healthy := switchableReceiver(t)
 		tenant := models.NewID("tenant")
 		epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})
 		ev := c.postEvent("bad-retry-"+tenant, map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{}})

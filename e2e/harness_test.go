@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,6 +205,18 @@ func newReceiver(t *testing.T, answer func(n int) int) *receiver {
 }
 
 func always(status int) func(int) int { return func(int) int { return status } }
+
+// switchableReceiver answers 200 while healthy is set and 500 otherwise
+// (healthy starts unset).
+func switchableReceiver(t *testing.T) (*receiver, *atomic.Bool) {
+	healthy := new(atomic.Bool)
+	return newReceiver(t, func(int) int {
+		if healthy.Load() {
+			return 200
+		}
+		return 500
+	}), healthy
+}
 
 func (r *receiver) requests() []received {
 	r.mu.Lock()

@@ -25,13 +25,7 @@ import (
 // sends it events until ten attempts in a row have failed, and returns once
 // the endpoint is paused.
 func pausedEndpoint(t *testing.T, c *client) (epID, tenant string, rcv *receiver, healthy *atomic.Bool) {
-	healthy = new(atomic.Bool)
-	rcv = newReceiver(t, func(int) int {
-		if healthy.Load() {
-			return 200
-		}
-		return 500
-	})
+	rcv, healthy = switchableReceiver(t)
 	tenant = models.NewID("tenant")
 	epID, _ = c.createEndpoint(map[string]any{
 		"url": rcv.URL, "tenant_id": tenant, "pause_threshold": 10,
@@ -214,13 +208,7 @@ func TestRESTPauseWithReasonHoldsNewEvents(t *testing.T) {
 func TestReplayRedeliversARangeAndRetryMakesOneMoreAttempt(t *testing.T) {
 	t.Parallel()
 	onBothStores(t, func(t *testing.T, c *client, hd *app.App) {
-		var healthy atomic.Bool
-		rcv := newReceiver(t, func(int) int {
-			if healthy.Load() {
-				return 200
-			}
-			return 500
-		})
+		rcv, healthy := switchableReceiver(t)
 		tenant := models.NewID("tenant")
 		epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})
 		since := time.Now().UTC().Add(-time.Second)
@@ -350,13 +338,7 @@ func TestTemporalSignalsAsTheREADMEShowsThem(t *testing.T) {
 
 	onBothStores(t, func(t *testing.T, c *client, hd *app.App) {
 		ctx := context.Background()
-		var healthy atomic.Bool
-		rcv := newReceiver(t, func(int) int {
-			if healthy.Load() {
-				return 200
-			}
-			return 500
-		})
+		rcv, healthy := switchableReceiver(t)
 		tenant := models.NewID("tenant")
 		epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})
 		wid := workflows.EndpointWorkflowID(epID)
@@ -464,13 +446,8 @@ func historyLength(t *testing.T, hd *app.App, epID string) int {
 func TestHealthyEndpointTrafficDoesNotGrowTheHealthWorkflowHistory(t *testing.T) {
 	t.Parallel()
 	onBothStores(t, func(t *testing.T, c *client, hd *app.App) {
-		var fail atomic.Bool
-		rcv := newReceiver(t, func(int) int {
-			if fail.Load() {
-				return 500
-			}
-			return 200
-		})
+		rcv, healthy := switchableReceiver(t)
+		healthy.Store(true)
 		tenant := models.NewID("tenant")
 		epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})
 		// The workflow is started with the endpoint; let its first task settle.
@@ -493,7 +470,7 @@ func TestHealthyEndpointTrafficDoesNotGrowTheHealthWorkflowHistory(t *testing.T)
 		require.Equal(t, before, historyLength(t, hd, epID), "%d successful deliveries added nothing to the health workflow's history", n)
 
 		// The measure is not blind: one failure is reported.
-		fail.Store(true)
+		healthy.Store(false)
 		c.postEvent("healthy-fail-"+tenant, map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{}})
 		waitFor(t, 10*time.Second, "failure reported", func() bool { return historyLength(t, hd, epID) > before })
 		require.Equal(t, 1, queryHealth(t, hd, epID).ConsecutiveFailures)

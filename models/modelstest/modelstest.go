@@ -68,3 +68,22 @@ func NewSchema(dsn string) (string, func(), error) {
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
 }
+
+// Backends runs fn once per database backend, in parallel subtests named
+// "sqlite" and "postgres", each with a fresh, empty, migrated store: a new
+// SQLite file, or a new PostgreSQL schema.
+func Backends(t *testing.T, fn func(t *testing.T, s *models.Store)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		s, err := models.Open(t.TempDir() + "/hookd.db")
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		require.NoError(t, s.Migrate(context.Background()))
+		fn(t, s)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, OpenPostgres(t))
+	})
+}
