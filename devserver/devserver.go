@@ -163,6 +163,16 @@ func DefaultDynamicConfig() map[string]any {
 		// Default mutable-state cache is 128k entries: far more memory than a
 		// dev box should spend.
 		"history.hostLevelCacheMaxSize": 8192,
+		// Read the visibility task queue 5 times a second, up to 1,000 tasks
+		// a read (defaults: 20/s, 100). A workflow that closes before its
+		// start record is read never has that record written (the server
+		// skips it and writes only the close), and a visibility write is the
+		// costliest thing a delivery does on SQLite; most deliveries close
+		// within the 200 ms this allows. The UI sees a workflow up to ~200 ms
+		// later, and the larger batch keeps the ceiling at 5,000 tasks/s.
+		// Measured with hookd-bench (BENCHMARKS.md).
+		"history.visibilityProcessorMaxPollRPS": 5,
+		"history.visibilityTaskBatchSize":       1000,
 		// The server never stops the SDK workers behind these background jobs
 		// (server v1.32.1, scanner.go: "Nothing is gracefully stopping these
 		// workers"), so every Stop leaked ~75 goroutines polling the dead
