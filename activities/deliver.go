@@ -145,7 +145,7 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		StartedAt:       started.UTC(),
 	}
 	res.excerpt = ""
-	count, err := d.Store.RecordAttempt(ctx, a, outcome)
+	count, err := d.Store.RecordAttempt(ctx, w.Endpoint.ID, a, outcome)
 	if err != nil {
 		return AttemptResult{}, err
 	}
@@ -182,8 +182,7 @@ type AttemptReport struct {
 	// Failures is the endpoint's count of consecutive failed attempts once
 	// this attempt was recorded, and Seq the endpoint's HealthSeq then: the
 	// workflow applies a report only if its Seq is newer than what it has,
-	// so reports arriving out of order cannot miscount. Seq 0 means a
-	// report without the store's count: the workflow counts it itself.
+	// so reports arriving out of order cannot miscount.
 	Failures int   `json:"failures,omitempty"`
 	Seq      int64 `json:"seq,omitempty"`
 }

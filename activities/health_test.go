@@ -41,7 +41,7 @@ func (e *engine) Release(ctx context.Context, d *models.Delivery) error {
 		e.onRelease(n, d)
 		return nil
 	}
-	_, err := e.store.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: d.AttemptCount + 1,
+	_, err := e.store.RecordAttempt(ctx, d.EndpointID, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: d.AttemptCount + 1,
 		Trigger: models.TriggerSchedule, URL: "https://example.com/hook", StatusCode: 200, Succeeded: true, StartedAt: time.Now().UTC()},
 		models.AttemptOutcome{Status: models.DeliverySucceeded})
 	return err
@@ -172,7 +172,7 @@ func TestReleaseHeldStopsWhenTheEndpointIsPausedAgain(t *testing.T) {
 		// paused again: the delivery is held again, as its workflow would do.
 		f.engine.onRelease = func(n int, d *models.Delivery) {
 			if n == 1 {
-				_, err := s.RecordAttempt(f.ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 1,
+				_, err := s.RecordAttempt(f.ctx, d.EndpointID, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 1,
 					Trigger: models.TriggerSchedule, URL: f.ep.URL, StatusCode: 200, Succeeded: true, StartedAt: time.Now().UTC()},
 					models.AttemptOutcome{Status: models.DeliverySucceeded})
 				require.NoError(t, err)

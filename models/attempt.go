@@ -55,19 +55,17 @@ type FailureCount struct {
 }
 
 // RecordAttempt stores a, updates its delivery's status and counters, and
-// keeps its endpoint's count of consecutive failed attempts (a failure adds
-// one, a success resets it), all in one transaction, so the stored count is
-// always up to date with the stored attempts. A success on an endpoint with
-// no failure on record writes nothing to the endpoint.
-func (s *Store) RecordAttempt(ctx context.Context, a *Attempt, o AttemptOutcome) (FailureCount, error) {
+// keeps the count of consecutive failed attempts of the delivery's endpoint,
+// endpointID (a failure adds one, a success resets it), all in one
+// transaction, so the stored count is always up to date with the stored
+// attempts. A success on an endpoint with no failure on record writes
+// nothing to the endpoint.
+func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt, o AttemptOutcome) (FailureCount, error) {
 	var fc FailureCount
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		fc = FailureCount{}
 		// The endpoint row first: the same lock order as DeleteEndpoint.
-		endpointID := func() *gorm.DB {
-			return tx.Session(&gorm.Session{NewDB: true}).Model(&Delivery{}).Select("endpoint_id").Where("id = ?", a.DeliveryID)
-		}
-		q := tx.Model(&Endpoint{}).Where("id = (?)", endpointID())
+		q := tx.Model(&Endpoint{}).Where("id = ?", endpointID)
 		var res *gorm.DB
 		if a.Succeeded {
 			res = q.Where("consecutive_failures > 0").Updates(map[string]any{
@@ -81,7 +79,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a *Attempt, o AttemptOutcome)
 		}
 		if res.RowsAffected == 1 {
 			var ep Endpoint
-			if err := tx.Select("consecutive_failures", "health_seq").Where("id = (?)", endpointID()).Take(&ep).Error; err != nil {
+			if err := tx.Select("consecutive_failures", "health_seq").Where("id = ?", endpointID).Take(&ep).Error; err != nil {
 				return err
 			}
 			fc = FailureCount{Changed: true, Failures: ep.ConsecutiveFailures, Seq: ep.HealthSeq}

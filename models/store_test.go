@@ -173,12 +173,12 @@ func TestRecordAttemptUpdatesTheDelivery(t *testing.T) {
 
 		t0 := time.Now().UTC().Truncate(time.Millisecond)
 		next := t0.Add(time.Minute)
-		fc, err := s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 1, Trigger: models.TriggerSchedule,
+		fc, err := s.RecordAttempt(ctx, d.EndpointID, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 1, Trigger: models.TriggerSchedule,
 			URL: ep.URL, StatusCode: 500, Error: "HTTP 500", StartedAt: t0, RequestHeaders: map[string]string{"Webhook-Id": "evt"}},
 			models.AttemptOutcome{Status: models.DeliveryPending, NextAttemptAt: &next})
 		require.NoError(t, err)
 		require.Equal(t, models.FailureCount{Changed: true, Failures: 1, Seq: 1}, fc)
-		fc, err = s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 2, Trigger: models.TriggerSchedule,
+		fc, err = s.RecordAttempt(ctx, d.EndpointID, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 2, Trigger: models.TriggerSchedule,
 			URL: ep.URL, StatusCode: 204, Succeeded: true, StartedAt: t0.Add(time.Minute)},
 			models.AttemptOutcome{Status: models.DeliverySucceeded})
 		require.NoError(t, err)
@@ -282,7 +282,7 @@ func TestRecordAttemptKeepsTheEndpointsFailureCount(t *testing.T) {
 			if !ok {
 				a.StatusCode, a.Error = 500, "HTTP 500"
 			}
-			fc, err := s.RecordAttempt(ctx, a, models.AttemptOutcome{Status: models.DeliveryPending})
+			fc, err := s.RecordAttempt(ctx, d.EndpointID, a, models.AttemptOutcome{Status: models.DeliveryPending})
 			require.NoError(t, err)
 			return fc
 		}
@@ -316,7 +316,7 @@ func TestRecordAttemptKeepsTheEndpointsFailureCount(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				fc, err := s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 100 + i,
+				fc, err := s.RecordAttempt(ctx, d.EndpointID, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 100 + i,
 					Trigger: models.TriggerSchedule, URL: ep.URL, StatusCode: 500, StartedAt: time.Now().UTC()},
 					models.AttemptOutcome{Status: models.DeliveryPending})
 				if !assert.NoError(t, err) {
@@ -348,7 +348,7 @@ func TestSaveHealthSetsTheCountOnlyWhenAsked(t *testing.T) {
 		in, err := s.IngestEvent(ctx, newEvent("acme", "x", "k"), []models.Endpoint{*ep})
 		require.NoError(t, err)
 		for i := range 2 {
-			_, err := s.RecordAttempt(ctx, &models.Attempt{ID: models.NewID("att"), DeliveryID: in.Deliveries[0].ID, Number: i + 1,
+			_, err := s.RecordAttempt(ctx, ep.ID, &models.Attempt{ID: models.NewID("att"), DeliveryID: in.Deliveries[0].ID, Number: i + 1,
 				Trigger: models.TriggerSchedule, URL: ep.URL, StatusCode: 500, StartedAt: time.Now().UTC()},
 				models.AttemptOutcome{Status: models.DeliveryPending})
 			require.NoError(t, err)

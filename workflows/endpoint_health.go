@@ -125,19 +125,7 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 		if st.PauseThreshold <= 0 && r.PauseThreshold > 0 {
 			st.PauseThreshold = r.PauseThreshold
 		}
-		switch {
-		case r.Seq == 0:
-			// A report without the store's count: count it here, and
-			// write the count to the store.
-			if r.Failed {
-				st.ConsecutiveFailures++
-			} else if st.ConsecutiveFailures == 0 {
-				return
-			} else {
-				st.ConsecutiveFailures = 0
-			}
-			dirty, setFailures = true, true
-		case r.Seq <= st.HealthSeq:
+		if r.Seq <= st.HealthSeq {
 			// Stale: a later count is applied already (or the run was
 			// started, by this very report, from the stored state).
 			if r.Failed && st.LastError == "" {
@@ -145,9 +133,8 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 			}
 			checkThreshold()
 			return
-		default:
-			st.HealthSeq, st.ConsecutiveFailures = r.Seq, r.Failures
 		}
+		st.HealthSeq, st.ConsecutiveFailures = r.Seq, r.Failures
 		if r.Failed {
 			st.LastError = r.Error
 		} else if st.ConsecutiveFailures == 0 {
