@@ -35,8 +35,11 @@ const markerTable = "executions"
 // rather than the server's plugin, whose connection pool never closes
 // connections.
 //
-// With trimVisibility, a newly created schema keeps only the visibility
-// indexes in keptVisibilityIndexes (see there).
+// The server's helper applies the execution and the visibility schema
+// together, so temporal.db and visibility.db each hold both; the tables a
+// file's store does not use stay empty and cost nothing at run time. With
+// trimVisibility, a newly created schema keeps only the visibility indexes in
+// keptVisibilityIndexes (see there).
 func ensureSchema(ctx context.Context, dbPath string, pragmas map[string]string, trimVisibility bool) (created bool, err error) {
 	q := url.Values{}
 	q.Set("mode", "rwc")

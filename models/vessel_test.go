@@ -19,29 +19,8 @@ func newVesselEndpoint(connection string) *models.Endpoint {
 func TestConcurrentVesselWebhookCreatesForOneConnectionHaveOneWinner(t *testing.T) {
 	backends(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		const n = 10
-		eps := make([]*models.Endpoint, n)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			eps[i] = newVesselEndpoint("conn_race")
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = s.CreateVesselWebhook(ctx, eps[i])
-			}()
-		}
-		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			if err == nil {
-				require.Equal(t, -1, winner, "two creates won")
-				winner = i
-				continue
-			}
-			require.ErrorIs(t, err, models.ErrVesselWebhookExists, "create %d", i)
-		}
-		require.NotEqual(t, -1, winner, "one create won")
+		eps, winner := raceCreates(t, func() *models.Endpoint { return newVesselEndpoint("conn_race") },
+			func(e *models.Endpoint) error { return s.CreateVesselWebhook(ctx, e) }, models.ErrVesselWebhookExists)
 
 		got, err := s.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: "conn_race"})
 		require.NoError(t, err)
@@ -103,29 +82,8 @@ func TestVesselWebhookWhoseEndpointWasDeletedOtherwiseNoLongerCounts(t *testing.
 func TestConcurrentSoleEndpointCreatesForOneTenantHaveOneWinner(t *testing.T) {
 	backends(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		const n = 10
-		eps := make([]*models.Endpoint, n)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			eps[i] = newEndpoint("tenant_sole_race", "*")
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs[i] = s.CreateSoleEndpoint(ctx, eps[i])
-			}()
-		}
-		wg.Wait()
-		winner := -1
-		for i, err := range errs {
-			if err == nil {
-				require.Equal(t, -1, winner, "two creates won")
-				winner = i
-				continue
-			}
-			require.ErrorIs(t, err, models.ErrTenantHasEndpoint, "create %d", i)
-		}
-		require.NotEqual(t, -1, winner, "one create won")
+		eps, winner := raceCreates(t, func() *models.Endpoint { return newEndpoint("tenant_sole_race", "*") },
+			func(e *models.Endpoint) error { return s.CreateSoleEndpoint(ctx, e) }, models.ErrTenantHasEndpoint)
 		var count int64
 		require.NoError(t, s.DB().Model(&models.Endpoint{}).Where("tenant_id = ?", "tenant_sole_race").Count(&count).Error)
 		require.Equal(t, int64(1), count, "a losing create wrote no endpoint")
@@ -161,4 +119,35 @@ func TestSoleEndpointCountsEndpointsThatNoMarkCovers(t *testing.T) {
 		require.NoError(t, s.CreateVesselWebhook(ctx, newVesselEndpoint("conn_sole")))
 		require.ErrorIs(t, s.CreateSoleEndpoint(ctx, newEndpoint("conn_sole", "*")), models.ErrTenantHasEndpoint)
 	})
+}
+
+// raceCreates runs 10 creates of one tenant's endpoint at once and requires
+// exactly one to win and every other to fail with lose. It returns the
+// endpoints tried and the winner's index.
+func raceCreates(t *testing.T, newEp func() *models.Endpoint, create func(*models.Endpoint) error, lose error) ([]*models.Endpoint, int) {
+	t.Helper()
+	const n = 10
+	eps := make([]*models.Endpoint, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		eps[i] = newEp()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = create(eps[i])
+		}()
+	}
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		if err == nil {
+			require.Equal(t, -1, winner, "two creates won")
+			winner = i
+			continue
+		}
+		require.ErrorIs(t, err, lose, "create %d", i)
+	}
+	require.NotEqual(t, -1, winner, "one create won")
+	return eps, winner
 }

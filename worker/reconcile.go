@@ -33,9 +33,10 @@ type Reconciler struct {
 	// id order, and a pass that stops at MaxPerPass leaves the cursor where
 	// it is, so the next pass goes on from there; the pass that reaches the
 	// newest one starts the next cycle from the oldest again. So however
-	// many old deliveries stay unstarted for good reason (held while their
-	// endpoint is paused: their workflow exists, and the start is a no-op),
-	// a newer orphan is started within ceil(backlog/MaxPerPass)+1 passes.
+	// many old deliveries stay listed for good reason (their workflow runs,
+	// the start is a no-op, but no attempt is recorded yet: a slow
+	// receiver, a worker backlog), a newer orphan is started within
+	// ceil(backlog/MaxPerPass)+1 passes.
 	MaxPerPass int
 
 	mu     sync.Mutex
