@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -105,14 +104,7 @@ func (c *client) chunked(path, body string) (int, map[string]any) {
 	require.NoError(c.t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(c.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(c.t, err)
-	var out map[string]any
-	if len(raw) > 0 {
-		require.NoError(c.t, json.Unmarshal(raw, &out), "body: %s", raw)
-	}
-	return resp.StatusCode, out
+	return c.answer(resp)
 }
 
 // refusedBodies are bodies a POST route that takes none must refuse, with

@@ -147,6 +147,28 @@ func (c *client) do(method, path string, body any, header ...string) (int, map[s
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(c.t, err)
+	return c.answer(resp)
+}
+
+// postConcurrently sends n POSTs to path at once, the i-th with body(i),
+// and returns their statuses and answers in that order.
+func (c *client) postConcurrently(n int, path string, body func(i int) any) ([]int, []map[string]any) {
+	statuses, answers := make([]int, n), make([]map[string]any, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i], answers[i] = c.do("POST", path, body(i))
+		}()
+	}
+	wg.Wait()
+	return statuses, answers
+}
+
+// answer reads resp's status and decodes its JSON body into a map.
+func (c *client) answer(resp *http.Response) (int, map[string]any) {
+	c.t.Helper()
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(c.t, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,21 +37,9 @@ func oneEndpointPerTenant(t *testing.T, plain *client, h *app.App) {
 	// Concurrent creates for one tenant: exactly one endpoint.
 	tenant := models.NewID("tenant")
 	const n = 8
-	var (
-		wg       sync.WaitGroup
-		statuses = make([]int, n)
-		answers  = make([]map[string]any, n)
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i], answers[i] = c.do("POST", "/v1/endpoints", map[string]any{
-				"url": "https://example.com/hooks/" + string(rune('a'+i)), "tenant_id": tenant,
-			})
-		}()
-	}
-	wg.Wait()
+	statuses, answers := c.postConcurrently(n, "/v1/endpoints", func(i int) any {
+		return map[string]any{"url": "https://example.com/hooks/" + string(rune('a'+i)), "tenant_id": tenant}
+	})
 	var winner string
 	for i, status := range statuses {
 		if status == http.StatusCreated {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -99,21 +98,9 @@ func TestVesselConcurrentCreatesForOneConnectionHaveExactlyOneWinner(t *testing.
 func vesselConcurrentCreates(t *testing.T, c *client, _ *app.App) {
 	connection := models.NewID("conn")
 	const n = 8
-	var (
-		wg       sync.WaitGroup
-		statuses = make([]int, n)
-		answers  = make([]map[string]any, n)
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i], answers[i] = c.do("POST", "/v1/vessel/webhook", map[string]any{
-				"connectionId": connection, "webhook": map[string]any{"webhookUrl": "https://example.com/hooks/" + string(rune('a'+i))},
-			})
-		}()
-	}
-	wg.Wait()
+	statuses, answers := c.postConcurrently(n, "/v1/vessel/webhook", func(i int) any {
+		return map[string]any{"connectionId": connection, "webhook": map[string]any{"webhookUrl": "https://example.com/hooks/" + string(rune('a'+i))}}
+	})
 	var winner string
 	for i, status := range statuses {
 		switch status {
