@@ -58,6 +58,11 @@ type AttemptResult struct {
 	// Gone is set when the delivery, its endpoint or its event no longer
 	// exists, or the endpoint is disabled: nothing was sent.
 	Gone bool
+	// Closed is set when the delivery was cancelled (or finished by another
+	// run) while this attempt was under way: the attempt is logged, the
+	// delivery keeps that status, and its workflow ends. It is the
+	// delivery's status then ("cancelled" if it is gone).
+	Closed string
 	// Held is set when the endpoint is paused: nothing was sent, no attempt
 	// was used up, and the delivery is now held until the endpoint is unpaused.
 	Held bool
@@ -67,9 +72,9 @@ type AttemptResult struct {
 	// endpoint reports nothing.
 	Report *AttemptReport
 
-	// excerpt is the start of the response body: stored with the attempt,
+	// body is the start of the response body: stored with the attempt,
 	// kept out of workflow history (unexported fields are not serialised).
-	excerpt string
+	body []byte
 }
 
 func (d *Deliverer) now() time.Time {
@@ -131,24 +136,34 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		outcome.NextAttemptAt = &next
 	}
 	a := &models.Attempt{
-		ID:              models.NewID("att"),
-		DeliveryID:      w.Delivery.ID,
-		Number:          number,
-		Trigger:         in.Trigger,
-		URL:             w.Endpoint.URL,
-		RequestHeaders:  headers,
-		StatusCode:      res.StatusCode,
-		Succeeded:       res.Succeeded,
-		LatencyMS:       res.LatencyMS,
-		ResponseExcerpt: res.excerpt,
-		Error:           truncate(res.Error, 1024),
-		StartedAt:       started.UTC(),
+		ID:             models.NewID("att"),
+		DeliveryID:     w.Delivery.ID,
+		Number:         number,
+		Trigger:        in.Trigger,
+		URL:            w.Endpoint.URL,
+		RequestHeaders: headers,
+		StatusCode:     res.StatusCode,
+		Succeeded:      res.Succeeded,
+		LatencyMS:      res.LatencyMS,
+		ResponseBody:   res.body,
+		Error:          truncate(res.Error, 1024),
+		StartedAt:      started.UTC(),
 	}
-	res.excerpt = ""
-	count, err := d.Store.RecordAttempt(ctx, w.Endpoint.ID, a, outcome)
+	res.body = nil
+	rec, err := d.Store.RecordAttempt(ctx, w.Endpoint.ID, a, outcome)
 	if err != nil {
 		return AttemptResult{}, err
 	}
+	if !rec.Applied {
+		res.Closed = rec.Status
+		if res.Closed == "" {
+			res.Closed = models.DeliveryCancelled
+		}
+		log.Info("delivery.attempted", "attempt", number, "status_code", res.StatusCode,
+			"succeeded", res.Succeeded, "delivery_status", res.Closed, "note", "the delivery was closed while the attempt ran")
+		return res, nil
+	}
+	count := rec.FailureCount
 	if d.Metrics != nil {
 		d.Metrics.ObserveAttempt(res.Succeeded, time.Duration(res.LatencyMS*float64(time.Millisecond)))
 		if outcome.Status != models.DeliveryPending {
@@ -248,7 +263,7 @@ func (d *Deliverer) send(req *http.Request, timeout time.Duration) AttemptResult
 	body, readErr := io.ReadAll(io.LimitReader(resp.Body, models.MaxResponseExcerpt))
 	// Drain a little more so the connection can be reused; give up past that.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	res := AttemptResult{StatusCode: resp.StatusCode, excerpt: strings.ToValidUTF8(string(body), "\uFFFD")}
+	res := AttemptResult{StatusCode: resp.StatusCode, body: body}
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		res.Succeeded = true

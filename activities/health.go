@@ -31,6 +31,12 @@ type Health struct {
 	// PollInterval is how often ReleaseHeld checks that a released delivery
 	// has made its attempt; default 5ms.
 	PollInterval time.Duration
+	// HeartbeatEvery is how often the long jobs heartbeat while they wait
+	// (well inside the workflow's heartbeat timeout); default 5s.
+	HeartbeatEvery time.Duration
+	// Heartbeat records a heartbeat; activity.RecordHeartbeat when nil.
+	// (The SDK sends one at most every 80 % of the heartbeat timeout.)
+	Heartbeat func(ctx context.Context, details ...any)
 }
 
 // SaveHealth mirrors the workflow's state of an endpoint into the store, so
@@ -90,10 +96,16 @@ func (h *Health) ReleaseHeld(ctx context.Context, endpointID string) (int, error
 					return released, err
 				}
 			}
-			if err := h.Deliveries.Release(ctx, d); err != nil {
-				return released, fmt.Errorf("release delivery %s: %w", d.ID, err)
-			}
-			if err := h.waitLeftHeld(ctx, endpointID, d.ID, ep.Timeout()+15*time.Second); err != nil {
+			// A slow receiver keeps both steps waiting for up to its
+			// timeout: heartbeat meanwhile, or the server would deem this
+			// run dead and start a second one beside it, out of order.
+			err := h.heartbeating(ctx, after, func() error {
+				if err := h.Deliveries.Release(ctx, d); err != nil {
+					return fmt.Errorf("release delivery %s: %w", d.ID, err)
+				}
+				return h.waitLeftHeld(ctx, endpointID, d.ID, ep.Timeout()+15*time.Second)
+			})
+			if err != nil {
 				return released, err
 			}
 			released++
@@ -104,6 +116,38 @@ func (h *Health) ReleaseHeld(ctx context.Context, endpointID string) (int, error
 			return released, err
 		}
 	}
+}
+
+// heartbeating runs fn, recording a heartbeat with details every
+// HeartbeatEvery until it returns.
+func (h *Health) heartbeating(ctx context.Context, details any, fn func() error) error {
+	every := h.HeartbeatEvery
+	if every <= 0 {
+		every = 5 * time.Second
+	}
+	beat := h.Heartbeat
+	if beat == nil {
+		beat = activity.RecordHeartbeat
+	}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				beat(ctx, details)
+			}
+		}
+	}()
+	err := fn()
+	close(done)
+	<-stopped
+	return err
 }
 
 // endpointActive reports whether the endpoint exists and is active.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/hookd/hookd/activities"
@@ -308,5 +309,42 @@ func TestReplayResumesFromItsHeartbeat(t *testing.T) {
 		require.Equal(t, 2, n)
 		require.Equal(t, []string{ids[3], ids[5]}, f.engine.redelivered)
 		require.Equal(t, models.DeliveryFailed, f.status(ids[1]), "done before the heartbeat: not again")
+	})
+}
+
+// A slow receiver keeps a release waiting for up to its timeout; the release
+// heartbeats all the while, so the server never deems it dead and starts a
+// second release beside it (which would break oldest-first order).
+func TestReleaseHeldHeartbeatsWhileASlowReceiverAnswers(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		f := newFixture(t, s)
+		f.health.HeartbeatEvery = 20 * time.Millisecond
+		var mu sync.Mutex
+		var beats []time.Time
+		f.health.Heartbeat = func(ctx context.Context, details ...any) {
+			mu.Lock()
+			beats = append(beats, time.Now())
+			mu.Unlock()
+			activity.RecordHeartbeat(ctx, details...)
+		}
+		ids := f.held(2)
+		f.setState(models.EndpointActive)
+		var releasedAt []time.Time
+		f.engine.onRelease = func(n int, d *models.Delivery) {
+			releasedAt = append(releasedAt, time.Now())
+			time.Sleep(300 * time.Millisecond) // the released attempt's workflow task: a slow receiver
+			f.setStatus(d.ID, models.DeliverySucceeded)
+		}
+		require.Equal(t, 2, f.releaseHeld())
+		require.Equal(t, ids, f.engine.released)
+		mu.Lock()
+		defer mu.Unlock()
+		during := 0
+		for _, b := range beats {
+			if b.After(releasedAt[0]) && b.Before(releasedAt[0].Add(300*time.Millisecond)) {
+				during++
+			}
+		}
+		require.GreaterOrEqual(t, during, 5, "heartbeats while the first release waited: %d of %d", during, len(beats))
 	})
 }

@@ -1,10 +1,13 @@
 package api
 
 import (
+	"encoding/base64"
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -47,14 +50,24 @@ type attemptJSON struct {
 	Succeeded       bool              `json:"succeeded"`
 	LatencyMS       float64           `json:"latency_ms"`
 	ResponseExcerpt string            `json:"response_excerpt"`
-	Error           string            `json:"error,omitempty"`
-	StartedAt       time.Time         `json:"started_at"`
+	// ResponseExcerptBase64 holds the excerpt's exact bytes when they are
+	// not valid UTF-8, which response_excerpt shows with U+FFFD in their place.
+	ResponseExcerptBase64 string    `json:"response_excerpt_base64,omitempty"`
+	Error                 string    `json:"error,omitempty"`
+	StartedAt             time.Time `json:"started_at"`
 }
 
 func toAttemptJSON(a *models.Attempt) attemptJSON {
-	return attemptJSON{ID: a.ID, Number: a.Number, Trigger: a.Trigger, URL: a.URL, RequestHeaders: a.RequestHeaders,
+	out := attemptJSON{ID: a.ID, Number: a.Number, Trigger: a.Trigger, URL: a.URL, RequestHeaders: a.RequestHeaders,
 		StatusCode: a.StatusCode, Succeeded: a.Succeeded, LatencyMS: a.LatencyMS,
-		ResponseExcerpt: a.ResponseExcerpt, Error: a.Error, StartedAt: a.StartedAt}
+		Error: a.Error, StartedAt: a.StartedAt}
+	body := a.Body()
+	out.ResponseExcerpt = string(body)
+	if !utf8.Valid(body) {
+		out.ResponseExcerpt = strings.ToValidUTF8(out.ResponseExcerpt, "\uFFFD")
+		out.ResponseExcerptBase64 = base64.StdEncoding.EncodeToString(body)
+	}
+	return out
 }
 
 var (

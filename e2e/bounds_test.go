@@ -1,14 +1,17 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookd/hookd/app"
 	"github.com/hookd/hookd/models"
 )
 
@@ -84,4 +87,44 @@ func TestOversizeHeadersAreRefusedBothWays(t *testing.T) {
 	att := d["attempts"].([]any)[0].(map[string]any)
 	require.Equal(t, float64(0), att["status_code"], "no response was accepted")
 	require.Contains(t, att["error"], "header", "the error says the headers were too large: %v", att["error"])
+}
+
+// A receiver's answer may be any bytes: NUL and invalid UTF-8 included, the
+// attempt is recorded (on PostgreSQL too, whose text columns refuse them),
+// shown as text with U+FFFD in place of what is not UTF-8, and given exactly
+// in response_excerpt_base64; the delivery goes on to its next attempt.
+func TestABinaryAnswerIsRecordedAndShown(t *testing.T) {
+	onBothStores(t, func(t *testing.T, c *client, _ *app.App) {
+		answer := []byte("no\x00\xff\xfe")
+		n := 0
+		var mu sync.Mutex
+		rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			mu.Lock()
+			n++
+			first := n == 1
+			mu.Unlock()
+			if first {
+				w.WriteHeader(http.StatusInternalServerError)
+				w.Write(answer)
+				return
+			}
+			w.Write([]byte("ok\x00"))
+		}))
+		t.Cleanup(rcv.Close)
+		tenant := models.NewID("tenant")
+		c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{"1s"}})
+		id := c.postEvent("binary-"+tenant, map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{}})["deliveries"].([]any)[0].(map[string]any)["id"].(string)
+		var d map[string]any
+		waitFor(t, 15*time.Second, "delivered on the second attempt", func() bool {
+			_, d = c.do("GET", "/v1/deliveries/"+id, nil)
+			return d["status"] == models.DeliverySucceeded
+		})
+		atts := d["attempts"].([]any)
+		require.Len(t, atts, 2)
+		first, second := atts[0].(map[string]any), atts[1].(map[string]any)
+		require.Equal(t, "no\x00\uFFFD", first["response_excerpt"], "a run of bytes that are not UTF-8 shows as one U+FFFD")
+		require.Equal(t, base64.StdEncoding.EncodeToString(answer), first["response_excerpt_base64"])
+		require.Equal(t, "ok\x00", second["response_excerpt"], "NUL is valid UTF-8: shown as is")
+		require.NotContains(t, second, "response_excerpt_base64")
+	})
 }

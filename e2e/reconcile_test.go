@@ -19,7 +19,8 @@ import (
 // An event committed with its deliveries, whose process died before it
 // started their workflows, is still delivered: the reconciler starts them.
 func TestReconcilerDeliversEventsWhoseWorkflowsNeverStarted(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its reconciler passes look at the shared hookd, and
+	// must not start another test's orphans (nor this one's be started).
 	c := api(t)
 	rcv := newReceiver(t, always(200))
 	tenant := models.NewID("tenant")
@@ -39,9 +40,8 @@ func TestReconcilerDeliversEventsWhoseWorkflowsNeverStarted(t *testing.T) {
 	require.Empty(t, rcv.requests(), "nothing started the workflow")
 
 	r := &worker.Reconciler{Store: hookd.Store, Client: hookd.Temporal, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
-	n, err := r.Pass(ctx)
+	_, err = r.Pass(ctx)
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, n, 1)
 	waitFor(t, 10*time.Second, "the reconciled delivery arrives", func() bool { return len(rcv.requests()) == 1 })
 	require.Equal(t, in.Event.ID, rcv.requests()[0].Header.Get("webhook-id"))
 
@@ -52,17 +52,16 @@ func TestReconcilerDeliversEventsWhoseWorkflowsNeverStarted(t *testing.T) {
 	require.Len(t, rcv.requests(), 1)
 }
 
-// Old deliveries that stay unattempted for a while for good reason (under a
-// backlog their workflows run but their first attempt has not been recorded
-// yet; starting them again is a no-op) must not keep the reconciler from
-// newer orphans: passes page on with a cursor, and one pass pages through
-// everything when MaxPerPass allows.
-func TestReconcilerPagesPastABacklogOfBusyDeliveries(t *testing.T) {
+// A delivery whose workflow is running but late (under a backlog its first
+// attempt is not recorded yet) is looked at once, then left alone for
+// Recheck: it does not keep the reconciler from orphans behind it, and a
+// backlog costs one look per delivery, not a start and a select per pass.
+func TestReconcilerLooksAtABusyDeliveryOnceAndStartsTheOrphansBehindIt(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts its own embedded server")
 	}
 	t.Parallel()
-	// A hookd of its own, so that the only unstarted deliveries are this test's.
+	// A hookd of its own, so that the only overdue deliveries are this test's.
 	h, err := startDev(t.TempDir())
 	require.NoError(t, err)
 	defer h.Stop(context.Background())
@@ -95,53 +94,98 @@ func TestReconcilerPagesPastABacklogOfBusyDeliveries(t *testing.T) {
 	epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant})
 	ep, err := h.Store.GetEndpoint(ctx, epID)
 	require.NoError(t, err)
-	orphan := func(n int) {
-		for i := range n {
-			now := time.Now().UTC()
-			_, err := h.Store.IngestEvent(ctx, models.Event{
-				ID: models.NewID("evt"), TenantID: tenant, Type: "a", Payload: `{}`, OccurredAt: now,
-				IdempotencyKey: models.NewID("orphan"), RequestHash: fmt.Sprint(i), CreatedAt: now,
-			}, []models.Endpoint{*ep})
-			require.NoError(t, err)
-		}
+	for i := range 3 {
+		now := time.Now().UTC()
+		_, err := h.Store.IngestEvent(ctx, models.Event{
+			ID: models.NewID("evt"), TenantID: tenant, Type: "a", Payload: `{}`, OccurredAt: now,
+			IdempotencyKey: models.NewID("orphan"), RequestHash: fmt.Sprint(i), CreatedAt: now,
+		}, []models.Endpoint{*ep})
+		require.NoError(t, err)
 	}
-	orphan(3)
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond) // past the grace, whole seconds apart from the busy ones
 	require.Empty(t, rcv.requests())
 
-	// Two per pass: the first two passes see only busy deliveries (the old
-	// code, with no cursor, saw them and nothing else, pass after pass).
+	// Two a pass: the first two passes look at the busy deliveries (and
+	// start nothing), the next two start the orphans.
 	r := &worker.Reconciler{Store: h.Store, Client: h.Temporal, Logger: slog.New(slog.DiscardHandler),
-		Grace: time.Millisecond, PageSize: 2, MaxPerPass: 2}
-	for pass, want := range []int{2, 2, 2, 1} {
+		Grace: time.Second, PageSize: 2, MaxPerPass: 2}
+	for pass, want := range []int{0, 0, 2, 1, 0} {
 		n, err := r.Pass(ctx)
 		require.NoError(t, err)
-		require.Equal(t, want, n, "pass %d", pass+1)
-		if pass < 2 {
-			time.Sleep(200 * time.Millisecond)
-			require.Empty(t, rcv.requests(), "pass %d looked at busy deliveries only", pass+1)
-		}
+		require.Equal(t, want, n, "started by pass %d", pass+1)
 	}
 	waitFor(t, 10*time.Second, "the three orphans arrive", func() bool { return len(rcv.requests()) == 3 })
 	require.Equal(t, int64(4), busyGot.Load(), "busy deliveries were not started again")
-	// The cycle is over: the next pass starts from the oldest again.
-	n, err := r.Pass(ctx)
+	overdue, err := h.Store.ListOverdue(ctx, time.Now(), 100)
 	require.NoError(t, err)
-	require.Equal(t, 2, n)
+	require.Empty(t, overdue, "the busy ones are deferred for Recheck; the orphans are delivered")
+}
 
-	// Without a per-pass bound, one pass pages through all of them.
-	waitFor(t, 10*time.Second, "the orphans' attempts are recorded", func() bool {
-		ds, err := h.Store.ListUnstarted(ctx, time.Now(), "", 100)
-		require.NoError(t, err)
-		return len(ds) == 4
+// A delivery that has had attempts, and whose workflow is no longer running
+// (it failed, was terminated, or its run was lost), is restarted once it is
+// overdue: it is not left pending for good.
+func TestReconcilerRestartsADeliveryWithAttemptsWhoseWorkflowIsGone(t *testing.T) {
+	// Not parallel: its reconciler passes look at the shared hookd, and
+	// must not start another test's orphans (nor this one's be started).
+	c := api(t)
+	rcv := newReceiver(t, func(n int) int {
+		if n == 1 {
+			return 500
+		}
+		return 200
 	})
-	orphan(3)
-	time.Sleep(50 * time.Millisecond) // older than the 1ms grace
-	one := &worker.Reconciler{Store: h.Store, Client: h.Temporal, Logger: slog.New(slog.DiscardHandler),
-		Grace: time.Millisecond, PageSize: 2}
-	n, err = one.Pass(ctx)
+	tenant := models.NewID("tenant")
+	c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{"1h"}})
+	ev := c.postEvent("gone-"+tenant, map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{}})
+	d := ev["deliveries"].([]any)[0].(map[string]any)
+	id := d["id"].(string)
+	ctx := context.Background()
+	waitFor(t, 10*time.Second, "the first attempt is recorded", func() bool {
+		got, err := hookd.Store.GetDelivery(ctx, id)
+		require.NoError(t, err)
+		return got.AttemptCount == 1
+	})
+	require.NoError(t, hookd.Temporal.TerminateWorkflow(ctx, d["workflow_id"].(string), "", "lost, as a run failed by an outage was"))
+	// An hour later, its retry is overdue.
+	require.NoError(t, hookd.Store.DB().Model(&models.Delivery{}).Where("id = ?", id).
+		Update("reconcile_at", time.Now().Add(-time.Hour)).Error)
+
+	r := &worker.Reconciler{Store: hookd.Store, Client: hookd.Temporal, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
+	_, err := r.Pass(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 4+3, n)
-	waitFor(t, 10*time.Second, "the next three orphans arrive", func() bool { return len(rcv.requests()) == 6 })
-	require.Equal(t, int64(4), busyGot.Load())
+	waitFor(t, 10*time.Second, "the delivery is made", func() bool { return len(rcv.requests()) == 2 })
+	waitFor(t, 10*time.Second, "it succeeds", func() bool {
+		got, err := hookd.Store.GetDelivery(ctx, id)
+		require.NoError(t, err)
+		return got.Status == models.DeliverySucceeded
+	})
+}
+
+// A redelivery whose workflow start failed (the delivery is reset to
+// pending, then Temporal refused the start) is not stranded: the
+// reconciler starts it.
+func TestReconcilerStartsARedeliveryWhoseStartFailed(t *testing.T) {
+	// Not parallel: its reconciler passes look at the shared hookd, and
+	// must not start another test's orphans (nor this one's be started).
+	c := api(t)
+	rcv := newReceiver(t, always(200))
+	tenant := models.NewID("tenant")
+	c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant})
+	ev := c.postEvent("redeliver-"+tenant, map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{}})
+	id := ev["deliveries"].([]any)[0].(map[string]any)["id"].(string)
+	ctx := context.Background()
+	waitFor(t, 10*time.Second, "the delivery succeeds", func() bool {
+		got, err := hookd.Store.GetDelivery(ctx, id)
+		require.NoError(t, err)
+		return got.Status == models.DeliverySucceeded
+	})
+	ok, err := hookd.Store.ResetForRedelivery(ctx, id) // ... and the start that should follow fails
+	require.NoError(t, err)
+	require.True(t, ok)
+	time.Sleep(20 * time.Millisecond)
+
+	r := &worker.Reconciler{Store: hookd.Store, Client: hookd.Temporal, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
+	_, err = r.Pass(ctx)
+	require.NoError(t, err)
+	waitFor(t, 10*time.Second, "the redelivery is made", func() bool { return len(rcv.requests()) == 2 })
 }

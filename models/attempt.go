@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,25 +21,52 @@ const MaxResponseExcerpt = 4 << 10
 
 // Attempt is one HTTP POST of a delivery.
 type Attempt struct {
-	ID              string            `gorm:"primaryKey;size:40"`
-	DeliveryID      string            `gorm:"size:40;not null;index:idx_attempts_delivery,priority:1"`
-	Number          int               `gorm:"not null;index:idx_attempts_delivery,priority:2"`
-	Trigger         string            `gorm:"size:16;not null"`
-	URL             string            `gorm:"size:2048;not null"`
-	RequestHeaders  map[string]string `gorm:"serializer:json"`
-	StatusCode      int               `gorm:"not null;default:0"`
-	Succeeded       bool              `gorm:"not null"`
-	LatencyMS       float64           `gorm:"not null"`
-	ResponseExcerpt string            `gorm:"type:text;not null;default:''"`
-	Error           string            `gorm:"size:1024;not null;default:''"`
-	StartedAt       time.Time         `gorm:"not null"`
+	ID             string            `gorm:"primaryKey;size:40"`
+	DeliveryID     string            `gorm:"size:40;not null;index:idx_attempts_delivery,priority:1"`
+	Number         int               `gorm:"not null;index:idx_attempts_delivery,priority:2"`
+	Trigger        string            `gorm:"size:16;not null"`
+	URL            string            `gorm:"size:2048;not null"`
+	RequestHeaders map[string]string `gorm:"serializer:json"`
+	StatusCode     int               `gorm:"not null;default:0"`
+	Succeeded      bool              `gorm:"not null"`
+	LatencyMS      float64           `gorm:"not null"`
+	// ResponseBody is the start of the answer's body, byte for byte: a
+	// receiver may answer anything, NUL bytes and invalid UTF-8 included,
+	// which a text column cannot hold on PostgreSQL.
+	ResponseBody []byte
+	// ResponseExcerpt is where attempts recorded before ResponseBody existed
+	// kept the body, as text; new attempts leave it empty (see Body).
+	ResponseExcerpt string    `gorm:"type:text;not null;default:''"`
+	Error           string    `gorm:"size:1024;not null;default:''"`
+	StartedAt       time.Time `gorm:"not null"`
 	CreatedAt       time.Time
+}
+
+// Body is the stored start of the answer's body, whichever column holds it.
+func (a *Attempt) Body() []byte {
+	if a.ResponseBody != nil {
+		return a.ResponseBody
+	}
+	return []byte(a.ResponseExcerpt)
 }
 
 // AttemptOutcome is how recording an attempt changes its delivery.
 type AttemptOutcome struct {
 	Status        string     // the delivery's new status
 	NextAttemptAt *time.Time // when the next scheduled attempt is due, if any
+}
+
+// Recorded is what recording an attempt did.
+type Recorded struct {
+	FailureCount
+	// Applied is false when the delivery was no longer pending or held
+	// (cancelled, or finished by another run) when the attempt was
+	// recorded: the attempt is logged, the delivery left as it was.
+	Applied bool
+	// Status is the delivery's status once the attempt was recorded: the
+	// outcome's when Applied, what it already was otherwise ("" if the
+	// delivery is gone).
+	Status string
 }
 
 // FailureCount is an endpoint's run of consecutive failed attempts as the
@@ -54,16 +82,18 @@ type FailureCount struct {
 	Seq int64
 }
 
-// RecordAttempt stores a, updates its delivery's status and counters, and
-// keeps the count of consecutive failed attempts of the delivery's endpoint,
-// endpointID (a failure adds one, a success resets it), all in one
-// transaction, so the stored count is always up to date with the stored
-// attempts. A success on an endpoint with no failure on record writes
-// nothing to the endpoint.
-func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt, o AttemptOutcome) (FailureCount, error) {
-	var fc FailureCount
+// RecordAttempt stores a and, if its delivery is still pending or held,
+// updates the delivery's status and counters and keeps the count of
+// consecutive failed attempts of the delivery's endpoint, endpointID (a
+// failure adds one, a success resets it), all in one transaction, so the
+// stored count is always up to date with the stored attempts. A success on
+// an endpoint with no failure on record writes nothing to the endpoint. An
+// attempt that ends after its delivery was cancelled or finished is logged
+// and changes nothing else (Recorded.Applied is false).
+func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt, o AttemptOutcome) (Recorded, error) {
+	var rec Recorded
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		fc = FailureCount{}
+		rec = Recorded{}
 		// The endpoint row first: the same lock order as DeleteEndpoint.
 		q := tx.Model(&Endpoint{}).Where("id = ?", endpointID)
 		var res *gorm.DB
@@ -77,32 +107,67 @@ func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 1 {
-			var ep Endpoint
-			if err := tx.Select("consecutive_failures", "health_seq").Where("id = ?", endpointID).Take(&ep).Error; err != nil {
-				return err
-			}
-			fc = FailureCount{Changed: true, Failures: ep.ConsecutiveFailures, Seq: ep.HealthSeq}
-		}
+		endpointChanged := res.RowsAffected == 1
 		if err := tx.Create(a).Error; err != nil {
 			return err
 		}
 		started := a.StartedAt
-		return tx.Model(&Delivery{}).Where("id = ?", a.DeliveryID).Updates(map[string]any{
+		var reconcileAt *time.Time
+		if o.Status == DeliveryPending {
+			reconcileAt = o.NextAttemptAt
+		}
+		res = tx.Model(&Delivery{}).Where("id = ? AND status IN ?", a.DeliveryID, []string{DeliveryPending, DeliveryHeld}).Updates(map[string]any{
 			"status":           o.Status,
 			"attempt_count":    gorm.Expr("attempt_count + 1"),
 			"last_status_code": a.StatusCode,
 			"last_error":       a.Error,
 			"last_attempt_at":  &started,
 			"next_attempt_at":  o.NextAttemptAt,
+			"reconcile_at":     reconcileAt,
 			"updated_at":       time.Now(),
-		}).Error
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			// Cancelled or finished meanwhile: log the attempt, undo nothing
+			// else's work, and count nothing against the endpoint.
+			var ds []Delivery
+			if err := tx.Select("status").Where("id = ?", a.DeliveryID).Limit(1).Find(&ds).Error; err != nil {
+				return err
+			}
+			if len(ds) == 1 {
+				rec.Status = ds[0].Status
+			}
+			if endpointChanged {
+				// Roll the endpoint's count back by rolling the whole
+				// transaction back, then log the attempt alone.
+				return errNotApplied
+			}
+			return nil
+		}
+		rec.Applied, rec.Status = true, o.Status
+		if endpointChanged {
+			var ep Endpoint
+			if err := tx.Select("consecutive_failures", "health_seq").Where("id = ?", endpointID).Take(&ep).Error; err != nil {
+				return err
+			}
+			rec.FailureCount = FailureCount{Changed: true, Failures: ep.ConsecutiveFailures, Seq: ep.HealthSeq}
+		}
+		return nil
 	})
-	if err != nil {
-		return FailureCount{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Number, a.DeliveryID, err)
+	if errors.Is(err, errNotApplied) {
+		err = s.db.WithContext(ctx).Create(a).Error
 	}
-	return fc, nil
+	if err != nil {
+		return Recorded{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Number, a.DeliveryID, err)
+	}
+	return rec, nil
 }
+
+// errNotApplied rolls back RecordAttempt's transaction when the delivery
+// was no longer open.
+var errNotApplied = errors.New("delivery no longer open")
 
 // ListAttempts returns a delivery's attempts in the order they were made.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, error) {

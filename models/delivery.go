@@ -23,14 +23,35 @@ type Delivery struct {
 	ID             string `gorm:"primaryKey;size:40"`
 	EndpointID     string `gorm:"size:40;not null;uniqueIndex:idx_deliveries_endpoint_event,priority:1;index:idx_deliveries_endpoint_id,priority:1"`
 	EventID        string `gorm:"size:40;not null;uniqueIndex:idx_deliveries_endpoint_event,priority:2;index:idx_deliveries_event"`
-	Status         string `gorm:"size:16;not null;index:idx_deliveries_status_id,priority:1"`
+	Status         string `gorm:"size:16;not null;index:idx_deliveries_status_id,priority:1;index:idx_deliveries_reconcile,priority:1"`
 	AttemptCount   int    `gorm:"not null;default:0"`
 	LastStatusCode int    `gorm:"not null;default:0"`
 	LastError      string `gorm:"size:1024;not null;default:''"`
 	LastAttemptAt  *time.Time
 	NextAttemptAt  *time.Time
-	CreatedAt      time.Time `gorm:"index:idx_deliveries_endpoint_id,priority:2"`
-	UpdatedAt      time.Time
+	// ReconcileAt is when a pending delivery's workflow is due to act next:
+	// its creation (the first attempt), its next scheduled attempt, or the
+	// moment it was reset for a redelivery. A pending delivery still not
+	// touched well after it is suspected orphaned, and the reconciler makes
+	// sure its workflow runs (see ListOverdue). NULL once nothing is due
+	// from the workflow on its own: finished, or held until an unpause.
+	ReconcileAt *time.Time `gorm:"index:idx_deliveries_reconcile,priority:2"`
+	CreatedAt   time.Time  `gorm:"index:idx_deliveries_endpoint_id,priority:2"`
+	UpdatedAt   time.Time
+}
+
+// BeforeCreate makes a new pending delivery due at its creation, so that
+// whatever creates deliveries, the reconciler finds one whose workflow was
+// never started.
+func (d *Delivery) BeforeCreate(*gorm.DB) error {
+	if d.ReconcileAt == nil && d.Status == DeliveryPending {
+		at := d.CreatedAt
+		if at.IsZero() {
+			at = time.Now().UTC()
+		}
+		d.ReconcileAt = &at
+	}
+	return nil
 }
 
 // Terminal reports whether no more scheduled attempts will be made.
@@ -104,22 +125,43 @@ func (s *Store) LoadDeliveryWork(ctx context.Context, deliveryID string) (*Deliv
 	return &w, nil
 }
 
-// ListUnstarted returns up to limit pending deliveries that have had no
-// attempt and were created before olderThan: those whose workflow may never
-// have been started (the process died between commit and start). They come
-// in id order, starting after the id afterID ("" for the first page), so a
-// caller pages through them all with the last id of each page as the next
-// cursor.
-func (s *Store) ListUnstarted(ctx context.Context, olderThan time.Time, afterID string, limit int) ([]Delivery, error) {
+// ListOverdue returns up to limit pending deliveries whose workflow was due
+// to act before cutoff and has not (ReconcileAt < cutoff), most overdue
+// first. That is every accepted delivery whose workflow may not be running,
+// whatever its attempt count: never started (the process died between
+// commit and start), reset for a redelivery whose start failed, or stopped
+// for good. It also lists deliveries whose workflow runs but is late (a
+// backlog, a long outage); the caller defers those with DeferReconcile so
+// they are not listed again at once.
+func (s *Store) ListOverdue(ctx context.Context, cutoff time.Time, limit int) ([]Delivery, error) {
 	var out []Delivery
-	q := s.db.WithContext(ctx).
-		Where("status = ? AND attempt_count = 0 AND created_at < ?", DeliveryPending, olderThan)
-	if afterID != "" {
-		q = q.Where("id > ?", afterID)
-	}
-	err := q.Order("id").Limit(limit).Find(&out).Error
+	err := s.db.WithContext(ctx).
+		Where("status = ? AND reconcile_at < ?", DeliveryPending, cutoff).
+		Order("reconcile_at, id").Limit(limit).Find(&out).Error
 	if err != nil {
-		return nil, fmt.Errorf("list unstarted deliveries: %w", err)
+		return nil, fmt.Errorf("list overdue deliveries: %w", err)
 	}
 	return out, nil
+}
+
+// DeferReconcile moves the reconcile time of the given pending deliveries
+// to at: their workflows were found running.
+func (s *Store) DeferReconcile(ctx context.Context, ids []string, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Model(&Delivery{}).
+		Where("id IN ? AND status = ?", ids, DeliveryPending).
+		Update("reconcile_at", at.UTC()).Error
+	if err != nil {
+		return fmt.Errorf("defer reconciling %d deliveries: %w", len(ids), err)
+	}
+	return nil
+}
+
+// backfillReconcile gives pending deliveries stored before ReconcileAt
+// existed their due time, so the reconciler sees them too.
+func backfillReconcile(db *gorm.DB) error {
+	return db.Model(&Delivery{}).Where("status = ? AND reconcile_at IS NULL", DeliveryPending).
+		Update("reconcile_at", gorm.Expr("COALESCE(next_attempt_at, created_at)")).Error
 }

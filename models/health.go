@@ -63,15 +63,15 @@ func (s *Store) PauseThreshold(ctx context.Context, endpointID string) (int, err
 	return eps[0].PauseThreshold, nil
 }
 
-// MarkHeld sets a delivery to held if, at that moment, its endpoint is still
-// paused. It reports false when the endpoint is no longer paused (the caller
+// MarkHeld sets a pending (or held) delivery to held if, at that moment, its
+// endpoint is still paused. It reports false when the endpoint is no longer paused (the caller
 // should attempt instead), which closes the race with an unpause that has
 // already listed the held deliveries.
 func (s *Store) MarkHeld(ctx context.Context, deliveryID, endpointID string) (bool, error) {
 	res := s.db.WithContext(ctx).Model(&Delivery{}).
-		Where("id = ? AND EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = ? AND endpoints.state = ?)",
-			deliveryID, endpointID, EndpointPaused).
-		Updates(map[string]any{"status": DeliveryHeld, "next_attempt_at": nil, "updated_at": time.Now().UTC()})
+		Where("id = ? AND status IN ? AND EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = ? AND endpoints.state = ?)",
+			deliveryID, []string{DeliveryPending, DeliveryHeld}, endpointID, EndpointPaused).
+		Updates(map[string]any{"status": DeliveryHeld, "next_attempt_at": nil, "reconcile_at": nil, "updated_at": time.Now().UTC()})
 	if res.Error != nil {
 		return false, fmt.Errorf("hold delivery %s: %w", deliveryID, res.Error)
 	}
@@ -148,9 +148,11 @@ func (s *Store) ListReplay(ctx context.Context, f ReplayFilter, after string, li
 // workflow run redelivers it. It reports false if the delivery is not
 // finished (a run is still under way).
 func (s *Store) ResetForRedelivery(ctx context.Context, deliveryID string) (bool, error) {
+	// Due at once: if the new run is never started, the reconciler starts it.
+	now := time.Now().UTC()
 	res := s.db.WithContext(ctx).Model(&Delivery{}).
 		Where("id = ? AND status IN ?", deliveryID, []string{DeliveryFailed, DeliverySucceeded}).
-		Updates(map[string]any{"status": DeliveryPending, "updated_at": time.Now().UTC()})
+		Updates(map[string]any{"status": DeliveryPending, "reconcile_at": now, "updated_at": now})
 	if res.Error != nil {
 		return false, fmt.Errorf("reset delivery %s: %w", deliveryID, res.Error)
 	}

@@ -111,6 +111,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := db.AutoMigrate(&Endpoint{}, &Event{}, &Delivery{}, &Attempt{}, &EventType{}, &VesselWebhook{}); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
+		if err := backfillReconcile(db.Session(&gorm.Session{NewDB: true})); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
 		return nil
 	})
 }
@@ -119,16 +122,27 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func(*gorm.DB) error) 
 	if s.Dialect() != "postgres" {
 		return fn(s.db.WithContext(ctx))
 	}
-	h := fnv.New64a()
-	h.Write([]byte("hookd-migrations"))
-	key := int64(h.Sum64() >> 1)
+	key := migrationLockKey()
 	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
-		if err := conn.Exec("SELECT pg_advisory_lock(?)", key).Error; err != nil {
+		// Each statement on a fresh session of the one connection: a
+		// chained call on conn itself would share (and leave behind) its
+		// statement state, and an unlock that carries an earlier query's
+		// state or error never runs, leaving the lock held on a pooled
+		// connection for good.
+		fresh := func() *gorm.DB { return conn.Session(&gorm.Session{NewDB: true}) }
+		if err := fresh().Exec("SELECT pg_advisory_lock(?)", key).Error; err != nil {
 			return fmt.Errorf("take migration lock: %w", err)
 		}
-		defer conn.Exec("SELECT pg_advisory_unlock(?)", key)
-		return fn(conn)
+		defer fresh().Exec("SELECT pg_advisory_unlock(?)", key)
+		return fn(fresh())
 	})
+}
+
+// migrationLockKey is the PostgreSQL advisory lock that serialises migrations.
+func migrationLockKey() int64 {
+	h := fnv.New64a()
+	h.Write([]byte("hookd-migrations"))
+	return int64(h.Sum64() >> 1)
 }
 
 // isUniqueViolation recognises a unique-constraint error on either driver.

@@ -177,12 +177,12 @@ func TestRecordAttemptUpdatesTheDelivery(t *testing.T) {
 			URL: ep.URL, StatusCode: 500, Error: "HTTP 500", StartedAt: t0, RequestHeaders: map[string]string{"Webhook-Id": "evt"}},
 			models.AttemptOutcome{Status: models.DeliveryPending, NextAttemptAt: &next})
 		require.NoError(t, err)
-		require.Equal(t, models.FailureCount{Changed: true, Failures: 1, Seq: 1}, fc)
+		require.Equal(t, models.FailureCount{Changed: true, Failures: 1, Seq: 1}, fc.FailureCount)
 		fc, err = s.RecordAttempt(ctx, d.EndpointID, &models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: 2, Trigger: models.TriggerSchedule,
 			URL: ep.URL, StatusCode: 204, Succeeded: true, StartedAt: t0.Add(time.Minute)},
 			models.AttemptOutcome{Status: models.DeliverySucceeded})
 		require.NoError(t, err)
-		require.Equal(t, models.FailureCount{Changed: true, Failures: 0, Seq: 2}, fc, "the success ends the run of failures")
+		require.Equal(t, models.FailureCount{Changed: true, Failures: 0, Seq: 2}, fc.FailureCount, "the success ends the run of failures")
 
 		w, err := s.LoadDeliveryWork(ctx, d.ID)
 		require.NoError(t, err)
@@ -284,7 +284,7 @@ func TestRecordAttemptKeepsTheEndpointsFailureCount(t *testing.T) {
 			}
 			fc, err := s.RecordAttempt(ctx, d.EndpointID, a, models.AttemptOutcome{Status: models.DeliveryPending})
 			require.NoError(t, err)
-			return fc
+			return fc.FailureCount
 		}
 		stored := func(id string) (int, int64) {
 			e, err := s.GetEndpoint(ctx, id)

@@ -2,50 +2,59 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/workflows"
 )
 
-// Reconciler makes "a 2xx from ingest means delivered" hold when a process
-// dies between committing an event and starting its workflows: it finds
-// pending deliveries that never had an attempt and starts their workflows.
-// Starting is idempotent by workflow id (REJECT_DUPLICATE), so a delivery
-// whose workflow exists is left alone; running it on every worker is safe.
+// ReconcileClient is what the reconciler needs of Temporal: to look at a
+// delivery's workflow and to start it.
+type ReconcileClient interface {
+	workflows.Starter
+	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+}
+
+// Reconciler makes "a 2xx from ingest means delivered" hold whatever
+// happens to a delivery's workflow: it finds every pending delivery whose
+// workflow is overdue (models.Store.ListOverdue) — never started because a
+// process died between commit and start, a redelivery whose start failed,
+// a run that ended or was terminated without finishing the delivery — and
+// starts a new run of each one whose workflow is not running. A workflow
+// found running (a backlog, a long outage of hookd's store) is left alone
+// and looked at again only after Recheck, so a backlog costs one describe
+// per delivery per Recheck, not a start and a select per pass. Running it
+// on every worker is safe: a start is refused while a run is open.
 type Reconciler struct {
 	Store  *models.Store
-	Client workflows.Starter
+	Client ReconcileClient
 	Logger *slog.Logger
-	// Grace is how old an unattempted delivery must be; default 1 minute
-	// (longer than an ingest request takes to start its workflows).
+	// Grace is how late a delivery's workflow must be before the
+	// reconciler looks at it; default 1 minute (longer than an ingest
+	// request takes to start its workflows).
 	Grace time.Duration
+	// Recheck is how long a delivery whose workflow was found running is
+	// left before it is looked at again; default 10 minutes.
+	Recheck time.Duration
 	// Every is the pause between passes; default 30 seconds.
 	Every time.Duration
 	// PageSize is how many deliveries one query reads; default 500.
 	PageSize int
-	// MaxPerPass bounds how many deliveries one pass looks at; default
-	// 10000. Passes page through the unstarted deliveries with a cursor in
-	// id order, and a pass that stops at MaxPerPass leaves the cursor where
-	// it is, so the next pass goes on from there; the pass that reaches the
-	// newest one starts the next cycle from the oldest again. So however
-	// many old deliveries stay listed for good reason (their workflow runs,
-	// the start is a no-op, but no attempt is recorded yet: a slow
-	// receiver, a worker backlog), a newer orphan is started within
-	// ceil(backlog/MaxPerPass)+1 passes.
+	// MaxPerPass bounds how many deliveries one pass looks at; default 10000.
 	MaxPerPass int
 
-	mu     sync.Mutex
-	cursor string // the id after which the next pass goes on ("" = from the oldest)
+	mu sync.Mutex
 }
 
-// maxStartFailures is how many starts in a row may fail before a pass gives
-// up (Temporal is probably unreachable); the next pass retries from the
-// first of them.
+// maxStartFailures is how many looks or starts in a row may fail before a
+// pass gives up (Temporal is probably unreachable); the next pass retries.
 const maxStartFailures = 3
 
 // Run reconciles until ctx ends.
@@ -70,18 +79,14 @@ func (r *Reconciler) Run(ctx context.Context) {
 	}
 }
 
-// Pass starts the workflows of unattempted deliveries older than Grace,
-// going on from where the previous pass stopped, and reports how many it
-// looked at. A start that fails is logged and skipped (the next cycle comes
-// back to it), unless maxStartFailures fail in a row: then the pass ends
-// with the error, and the next pass retries from the first of them.
+// Pass looks at the pending deliveries whose workflow is more than Grace
+// overdue, most overdue first, and starts a new run for each whose
+// workflow is not running. It answers how many it started.
 func (r *Reconciler) Pass(ctx context.Context) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	grace := r.Grace
-	if grace == 0 {
-		grace = time.Minute
-	}
+	grace := orDefault(r.Grace, time.Minute)
+	recheck := orDefault(r.Recheck, 10*time.Minute)
 	page := r.PageSize
 	if page <= 0 {
 		page = 500
@@ -90,40 +95,89 @@ func (r *Reconciler) Pass(ctx context.Context) (int, error) {
 	if maxN <= 0 {
 		maxN = 10000
 	}
+	// One cut-off for the whole pass: what the pass started or deferred is
+	// due after it, so each page lists deliveries not yet looked at.
 	cutoff := time.Now().Add(-grace)
-	seen, failed := 0, 0
-	retryFrom := "" // the cursor before the first of the failures in a row
+	seen, started, failed := 0, 0, 0
 	for seen < maxN {
 		limit := min(page, maxN-seen)
-		ds, err := r.Store.ListUnstarted(ctx, cutoff, r.cursor, limit)
+		ds, err := r.Store.ListOverdue(ctx, cutoff, limit)
 		if err != nil {
-			return seen, err
+			return started, err
 		}
+		var running []string
 		for i := range ds {
-			w, err := r.Store.LoadDeliveryWork(ctx, ds[i].ID)
-			if err == nil {
-				err = workflows.StartDelivery(ctx, r.Client, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
-					models.TriggerSchedule, w.Endpoint.RetrySchedule, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
-				if err != nil {
-					if failed == 0 {
-						retryFrom = r.cursor
-					}
-					if failed++; failed >= maxStartFailures || ctx.Err() != nil {
-						r.cursor = retryFrom
-						return seen, err
-					}
-					r.Logger.Warn("reconcile.start_failed", "delivery_id", ds[i].ID, "error", err)
-				} else {
-					failed = 0
-				}
-			} // else: the endpoint was deleted meanwhile; nothing to start
-			r.cursor = ds[i].ID
 			seen++
+			ok, err := r.reconcile(ctx, &ds[i])
+			switch {
+			case err != nil:
+				r.Logger.Warn("reconcile.start_failed", "delivery_id", ds[i].ID, "error", err)
+				if failed++; failed >= maxStartFailures || ctx.Err() != nil {
+					return started, errors.Join(err, r.Store.DeferReconcile(ctx, running, time.Now().Add(recheck)))
+				}
+				// Not listed again until the next cycle of passes.
+				running = append(running, ds[i].ID)
+			case ok:
+				started++
+				failed = 0
+			default:
+				running = append(running, ds[i].ID)
+				failed = 0
+			}
+		}
+		// Those running, or that could not be looked at, are not listed
+		// again before recheck; those started are due again after grace.
+		if err := r.Store.DeferReconcile(ctx, running, time.Now().Add(recheck)); err != nil {
+			return started, err
 		}
 		if len(ds) < limit {
-			r.cursor = "" // reached the newest: the next pass starts from the oldest
 			break
 		}
 	}
-	return seen, nil
+	return started, nil
+}
+
+// reconcile starts a new run of d's workflow if none is running and d is
+// still pending; it reports whether it started one.
+func (r *Reconciler) reconcile(ctx context.Context, d *models.Delivery) (bool, error) {
+	id := workflows.DeliveryWorkflowID(d.EndpointID, d.EventID)
+	desc, err := r.Client.DescribeWorkflowExecution(ctx, id, "")
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+	case err != nil:
+		return false, err
+	case desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return false, nil
+	}
+	// No run is open. A run that finished the delivery wrote its status
+	// before it closed: read it again now that the run is known closed.
+	w, err := r.Store.LoadDeliveryWork(ctx, d.ID)
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil // its endpoint was deleted meanwhile
+	}
+	if err != nil {
+		return false, err
+	}
+	if w.Delivery.Status != models.DeliveryPending {
+		return false, nil
+	}
+	if err := r.Store.DeferReconcile(ctx, []string{d.ID}, time.Now()); err != nil {
+		return false, err
+	}
+	err = workflows.StartDelivery(ctx, r.Client, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
+		models.TriggerSchedule, w.Endpoint.RetrySchedule, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+	if err != nil {
+		return false, err
+	}
+	r.Logger.Info("reconcile.restarted", "delivery_id", d.ID, "attempts_before", w.Delivery.AttemptCount)
+	return true, nil
+}
+
+// orDefault answers v, or def when v is zero.
+func orDefault(v, def time.Duration) time.Duration {
+	if v == 0 {
+		return def
+	}
+	return v
 }

@@ -1,9 +1,9 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookd/hookd/activities"
@@ -23,6 +23,33 @@ type DeliveryInput struct {
 	// Trigger is recorded on the first attempt: schedule for a new event,
 	// replay or manual for a redelivery.
 	Trigger string
+	// Progress is where the previous run left off when it continued as
+	// new; nil on a delivery's first run.
+	Progress *DeliveryProgress `json:",omitempty"`
+	// WaitsPerRun bounds one run's history (see patience); 0 means
+	// DefaultWaitsPerRun.
+	WaitsPerRun int `json:",omitempty"`
+}
+
+// DeliveryProgress is what a Delivery run hands to the next when it
+// continues as new.
+type DeliveryProgress struct {
+	// Next is the index of the next scheduled attempt (0: the first).
+	Next int
+	// Attempts is how many attempts the delivery's runs have made.
+	Attempts int
+	// Due is when the next scheduled attempt is due; zero or past: at once.
+	Due time.Time
+	// Trigger is recorded on the next scheduled attempt.
+	Trigger string
+	// Released is set when a release has come that no hold has used yet.
+	Released bool
+	// RetryNow is set when a retry-now signal has come that no manual
+	// attempt has answered yet.
+	RetryNow bool
+	// Report is a health report that has not reached the endpoint's
+	// workflow yet.
+	Report *activities.AttemptReport
 }
 
 // DeliveryResult is how a Delivery ended.
@@ -31,8 +58,8 @@ type DeliveryResult struct {
 	Attempts int
 }
 
-// heldRecheck is how long a held delivery waits for its release signal
-// before it looks at its endpoint again on its own.
+// heldRecheck is how long a held delivery waits for its release before it
+// looks at its endpoint again on its own.
 const heldRecheck = time.Hour
 
 // dbSlack is the time an attempt may spend on the store around its HTTP call.
@@ -42,146 +69,211 @@ const dbSlack = 15 * time.Second
 // the schedule, until an attempt gets a 2xx or the schedule is exhausted. A
 // Retry-After from the receiver may push a retry later, never earlier. A
 // retry-now signal makes one extra attempt at once without consuming the
-// schedule.
+// schedule. While the endpoint is paused the delivery is held, using up no
+// attempt, until a release.
 //
 // Each attempt is one local activity, so a delivery that succeeds at once
-// costs a single workflow task: no activity task round-trip through the server.
+// costs a single workflow task: no activity task round-trip through the
+// server. hookd's own failures are waited out, however long they last,
+// without using up an attempt (see patience); a run that has waited long
+// enough continues as new with its progress.
 func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
-	ctx = workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: in.AttemptTimeout + dbSlack,
-		// Only hookd's own failures (store unavailable) are errors; they are
-		// retried for as long as it takes, so nothing accepted is dropped.
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-		},
-	})
-	var d *activities.Deliverer
-	retryNow := workflow.GetSignalChannel(ctx, SignalRetryNow)
-	// A release (signal or update) sets released; a held attempt waits for it.
-	// One sent while the delivery is not held wakes its next hold at once.
-	released := false
-	release := workflow.GetSignalChannel(ctx, SignalRelease)
+	d := &delivery{ctx: ctx, in: in, patience: newPatience(in.WaitsPerRun),
+		lctx:     workflow.WithLocalActivityOptions(ctx, localOptions(in.AttemptTimeout+dbSlack)),
+		retryNow: workflow.GetSignalChannel(ctx, SignalRetryNow),
+		release:  workflow.GetSignalChannel(ctx, SignalRelease),
+	}
+	if in.Progress != nil {
+		d.p = *in.Progress
+	} else {
+		d.p.Trigger = in.Trigger
+	}
+	// A release (signal or update) sets Released; a held attempt waits for
+	// it. One sent while the delivery is not held wakes its next hold at once.
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		for release.Receive(ctx, nil) {
-			released = true
+		for d.release.Receive(ctx, nil) {
+			d.p.Released = true
 		}
 	})
 	if err := workflow.SetUpdateHandler(ctx, UpdateRelease, func(workflow.Context) error {
-		released = true
+		d.p.Released = true
 		return nil
 	}); err != nil {
 		return DeliveryResult{}, err
 	}
 
-	attempts := 0
-	attempt := func(trigger string, final bool, next time.Duration) (activities.AttemptResult, error) {
-		for {
-			var r activities.AttemptResult
-			err := workflow.ExecuteLocalActivity(ctx, d.Attempt, activities.AttemptInput{
-				DeliveryID: in.DeliveryID, Trigger: trigger, Final: final, NextDelay: next,
-			}).Get(ctx, &r)
-			if err != nil {
-				return r, err
-			}
-			if r.Report != nil {
-				if err := workflow.ExecuteLocalActivity(ctx, d.ReportHealth, *r.Report).Get(ctx, nil); err != nil {
-					return r, err
-				}
-			}
-			if !r.Held {
-				if !r.Gone {
-					attempts++
-				}
-				return r, nil
-			}
-			// The endpoint is paused: wait, without using up an attempt, for
-			// the release that follows an unpause (or look again in a while).
-			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(models.DeliveryHeld)); err != nil {
-				return r, err
-			}
-			if _, err := workflow.AwaitWithTimeout(ctx, heldRecheck, func() bool { return released }); err != nil {
-				return r, err
-			}
-			released = false
-			if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(models.DeliveryPending)); err != nil {
-				return r, err
-			}
-		}
+	status, err := d.run()
+	if errors.Is(err, errRunFull) {
+		return DeliveryResult{}, d.continueAsNew()
 	}
-	finish := func(status string) (DeliveryResult, error) {
-		if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(status)); err != nil {
-			return DeliveryResult{}, err
-		}
-		return DeliveryResult{Status: status, Attempts: attempts}, nil
+	if err != nil {
+		return DeliveryResult{}, err
 	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(status)); err != nil {
+		return DeliveryResult{}, err
+	}
+	return DeliveryResult{Status: status, Attempts: d.p.Attempts}, nil
+}
 
-	total := 1 + len(in.Schedule)
-	trigger := in.Trigger
-	var retryAfter time.Duration
-	for n := 0; n < total; n++ {
-		if n > 0 {
-			wait := max(in.Schedule[n-1], retryAfter)
-			succeeded, gone, err := waitOrRetryNow(ctx, wait, retryNow, func(remaining time.Duration) (activities.AttemptResult, error) {
-				return attempt(models.TriggerManual, false, remaining)
-			})
-			if err != nil {
-				return DeliveryResult{}, err
+// delivery is one run of the Delivery workflow.
+type delivery struct {
+	ctx      workflow.Context
+	lctx     workflow.Context // with the local activity options
+	in       DeliveryInput
+	p        DeliveryProgress
+	patience *patience
+	retryNow workflow.ReceiveChannel
+	release  workflow.ReceiveChannel
+	act      *activities.Deliverer // nil: activities are called through it by method
+}
+
+// run makes the delivery's attempts and answers its final status.
+func (d *delivery) run() (string, error) {
+	if err := d.flushReport(); err != nil {
+		return "", err
+	}
+	total := 1 + len(d.in.Schedule)
+	for d.p.Next < total {
+		if wait := d.p.Due.Sub(workflow.Now(d.ctx)); wait > 0 || d.p.RetryNow {
+			if status, err := d.waitOrRetryNow(max(wait, 0)); status != "" || err != nil {
+				return status, err
 			}
-			if gone {
-				return finish(models.DeliveryCancelled)
-			}
-			if succeeded {
-				return finish(models.DeliverySucceeded)
-			}
-			trigger = models.TriggerSchedule
 		}
 		var next time.Duration
-		if n+1 < total {
-			next = in.Schedule[n]
+		final := d.p.Next+1 == total
+		if !final {
+			next = d.in.Schedule[d.p.Next]
 		}
-		r, err := attempt(trigger, n+1 == total, next)
+		r, err := d.attempt(d.p.Trigger, final, next)
 		if err != nil {
-			return DeliveryResult{}, err
+			return "", err
 		}
-		switch {
-		case r.Gone:
-			return finish(models.DeliveryCancelled)
-		case r.Succeeded:
-			return finish(models.DeliverySucceeded)
+		d.p.Next++
+		d.p.Trigger = models.TriggerSchedule
+		if !final {
+			d.p.Due = workflow.Now(d.ctx).Add(max(next, r.RetryAfter))
 		}
-		retryAfter = r.RetryAfter
+		if status := closes(r); status != "" {
+			return status, d.flushReport()
+		}
+		if err := d.flushReport(); err != nil {
+			return "", err
+		}
 	}
-	return finish(models.DeliveryFailed)
+	return models.DeliveryFailed, nil
+}
+
+// closes answers the status an attempt's result ends the delivery with, or
+// "" if the delivery goes on.
+func closes(r activities.AttemptResult) string {
+	switch {
+	case r.Gone:
+		return models.DeliveryCancelled
+	case r.Closed != "":
+		return r.Closed
+	case r.Succeeded:
+		return models.DeliverySucceeded
+	}
+	return ""
+}
+
+// attempt makes one attempt: while the endpoint is paused it waits, using
+// up no attempt, for a release (or looks again every heldRecheck). The
+// attempt's health report, if any, is left in the progress for flushReport.
+func (d *delivery) attempt(trigger string, final bool, next time.Duration) (activities.AttemptResult, error) {
+	for {
+		var r activities.AttemptResult
+		err := d.patience.run(d.lctx, "attempt", &r, d.act.Attempt, activities.AttemptInput{
+			DeliveryID: d.in.DeliveryID, Trigger: trigger, Final: final, NextDelay: next,
+		})
+		if err != nil {
+			return r, err
+		}
+		if !r.Held {
+			if !r.Gone {
+				d.p.Attempts++
+			}
+			d.p.Report = r.Report
+			return r, nil
+		}
+		if err := workflow.UpsertTypedSearchAttributes(d.ctx, SADeliveryStatus.ValueSet(models.DeliveryHeld)); err != nil {
+			return r, err
+		}
+		if err := d.patience.wait(); err != nil {
+			return r, err
+		}
+		if _, err := workflow.AwaitWithTimeout(d.ctx, heldRecheck, func() bool { return d.p.Released }); err != nil {
+			return r, err
+		}
+		d.p.Released = false
+		if err := workflow.UpsertTypedSearchAttributes(d.ctx, SADeliveryStatus.ValueSet(models.DeliveryPending)); err != nil {
+			return r, err
+		}
+	}
+}
+
+// flushReport tells the endpoint's health workflow of the last attempt,
+// when it must be told.
+func (d *delivery) flushReport() error {
+	if d.p.Report == nil {
+		return nil
+	}
+	if err := d.patience.run(d.lctx, "report health", nil, d.act.ReportHealth, *d.p.Report); err != nil {
+		return err
+	}
+	d.p.Report = nil
+	return nil
 }
 
 // waitOrRetryNow sleeps for wait; each retry-now signal received meanwhile
-// runs one manual attempt. It reports whether a manual attempt succeeded or
-// found the delivery gone, which ends the wait early.
-func waitOrRetryNow(ctx workflow.Context, wait time.Duration, retryNow workflow.ReceiveChannel,
-	manual func(remaining time.Duration) (activities.AttemptResult, error)) (succeeded, gone bool, err error) {
-	due := workflow.Now(ctx).Add(wait)
-	timerCtx, cancel := workflow.WithCancel(ctx)
+// runs one manual attempt. It answers the delivery's final status if a
+// manual attempt ended it, "" when the wait is over.
+func (d *delivery) waitOrRetryNow(wait time.Duration) (string, error) {
+	due := workflow.Now(d.ctx).Add(wait)
+	timerCtx, cancel := workflow.WithCancel(d.ctx)
 	defer cancel()
 	timer := workflow.NewTimer(timerCtx, wait)
 	for {
-		fired, signalled := false, false
-		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(timer, func(workflow.Future) { fired = true })
-		sel.AddReceive(retryNow, func(c workflow.ReceiveChannel, _ bool) {
-			c.Receive(ctx, nil)
-			signalled = true
-		})
-		sel.Select(ctx)
-		if fired {
-			return false, false, nil
-		}
-		if signalled {
-			r, err := manual(due.Sub(workflow.Now(ctx)))
-			if err != nil || r.Gone || r.Succeeded {
-				return r.Succeeded, r.Gone, err
+		if d.p.RetryNow {
+			r, err := d.attempt(models.TriggerManual, false, due.Sub(workflow.Now(d.ctx)))
+			if err != nil {
+				return "", err
+			}
+			d.p.RetryNow = false
+			if status := closes(r); status != "" {
+				return status, d.flushReport()
+			}
+			if err := d.flushReport(); err != nil {
+				return "", err
 			}
 		}
+		fired := false
+		sel := workflow.NewSelector(d.ctx)
+		sel.AddFuture(timer, func(workflow.Future) { fired = true })
+		sel.AddReceive(d.retryNow, func(c workflow.ReceiveChannel, _ bool) {
+			c.Receive(d.ctx, nil)
+			d.p.RetryNow = true
+		})
+		sel.Select(d.ctx)
+		if fired {
+			return "", nil
+		}
 	}
+}
+
+// continueAsNew hands the progress to a new run, signals not yet read included.
+func (d *delivery) continueAsNew() error {
+	for d.release.ReceiveAsync(nil) {
+		d.p.Released = true
+	}
+	for d.retryNow.ReceiveAsync(nil) {
+		d.p.RetryNow = true
+	}
+	if err := workflow.Await(d.ctx, func() bool { return workflow.AllHandlersFinished(d.ctx) }); err != nil {
+		return err
+	}
+	next := d.in
+	p := d.p
+	next.Progress = &p
+	return workflow.NewContinueAsNewError(d.ctx, Delivery, next)
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,6 +32,15 @@ type EndpointState struct {
 	SignalsPerRun int `json:"signals_per_run,omitempty"`
 	// Pending holds operator requests (release, replay) not yet carried out.
 	Pending []EndpointJob `json:"pending,omitempty"`
+	// Unsaved, UnsavedFailures and Reload carry work a run could not finish
+	// during an outage of hookd's store to the next run: the state must be
+	// saved (with the failure count), the pause threshold read again.
+	Unsaved         bool `json:"unsaved,omitempty"`
+	UnsavedFailures bool `json:"unsaved_failures,omitempty"`
+	Reload          bool `json:"reload,omitempty"`
+	// WaitsPerRun bounds the waits one run makes during an outage (see
+	// patience); 0 means DefaultWaitsPerRun.
+	WaitsPerRun int `json:"waits_per_run,omitempty"`
 }
 
 // EndpointJob is a long operation the workflow runs as an activity, one at a time.
@@ -84,10 +94,8 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 	if err := workflow.SetQueryHandler(ctx, QueryHealth, func() (EndpointState, error) { return st, nil }); err != nil {
 		return err
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
-	})
+	lctx := workflow.WithLocalActivityOptions(ctx, localOptions(30*time.Second))
+	patience := newPatience(st.WaitsPerRun)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 24 * time.Hour,
 		HeartbeatTimeout:    time.Minute,
@@ -102,7 +110,8 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 	// dirty: the state must be saved; setFailures: with the count, which
 	// starts a new count in the store; reload: the pause threshold must be
 	// read again from the store.
-	dirty, setFailures, reload := false, false, false
+	dirty, setFailures, reload := st.Unsaved, st.UnsavedFailures, st.Reload
+	st.Unsaved, st.UnsavedFailures, st.Reload = false, false, false
 	pause := func(reason string) {
 		if st.State == models.EndpointPaused {
 			return
@@ -175,11 +184,12 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 	})
 
 	running := false
-	for signals := 0; ; signals++ {
-		sel.Select(ctx)
+	// settle carries out what the signals asked of the store, waiting out
+	// an outage of the store for as long as it lasts.
+	settle := func() error {
 		if reload {
 			var n int
-			if err := workflow.ExecuteLocalActivity(lctx, h.PauseThreshold, st.EndpointID).Get(ctx, &n); err != nil {
+			if err := patience.run(lctx, "read pause threshold", &n, h.PauseThreshold, st.EndpointID); err != nil {
 				return err
 			}
 			if n > 0 && n != st.PauseThreshold {
@@ -191,10 +201,10 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 		}
 		if dirty {
 			var seq int64
-			err := workflow.ExecuteLocalActivity(lctx, h.SaveHealth, st.EndpointID, models.Health{
+			err := patience.run(lctx, "save health", &seq, h.SaveHealth, st.EndpointID, models.Health{
 				State: st.State, PausedAt: st.PausedAt, PauseReason: st.PauseReason,
 				SetFailures: setFailures, ConsecutiveFailures: st.ConsecutiveFailures,
-			}).Get(ctx, &seq)
+			})
 			if err != nil {
 				return err
 			}
@@ -202,6 +212,37 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 				st.HealthSeq = seq
 			}
 			dirty, setFailures = false, false
+		}
+		return nil
+	}
+	// settleOrContinue settles; a run that has waited its budget (and runs
+	// no job, whose result it would lose) reads the signals it holds and
+	// continues as new with the work still to do.
+	settleOrContinue := func() error {
+		for {
+			err := settle()
+			if !errors.Is(err, errRunFull) {
+				return err
+			}
+			if running {
+				patience.waits = 0
+				continue
+			}
+			for sel.HasPending() {
+				sel.Select(ctx)
+			}
+			st.Unsaved, st.UnsavedFailures, st.Reload = dirty, setFailures, reload
+			return workflow.NewContinueAsNewError(ctx, EndpointHealth, st)
+		}
+	}
+
+	if err := settleOrContinue(); err != nil { // what the previous run left to do
+		return err
+	}
+	for signals := 0; ; signals++ {
+		sel.Select(ctx)
+		if err := settleOrContinue(); err != nil {
+			return err
 		}
 		if !running && len(st.Pending) > 0 {
 			job := st.Pending[0]
