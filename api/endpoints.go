@@ -97,7 +97,7 @@ func (a *API) createEndpoint(c *gin.Context) error {
 	if req.TenantID == nil {
 		return invalid("tenant_id", "is required")
 	}
-	if err := applyEndpointRequest(e, &req); err != nil {
+	if _, err := applyEndpointRequest(e, &req); err != nil {
 		return err
 	}
 	if req.Secret == nil {
@@ -172,102 +172,113 @@ var reservedHeaders = map[string]bool{
 }
 
 // applyEndpointRequest validates the fields present in req and copies them
-// onto e. It changes e only when every field is valid.
-func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) error {
+// onto e. It changes e only when every field is valid, and returns the
+// columns it set, so an update writes those and no others.
+func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) ([]string, error) {
 	next := *e
+	var columns []string
 	if req.URL != nil {
 		if err := validateURL(*req.URL); err != nil {
-			return invalid("url", "%s", err)
+			return nil, invalid("url", "%s", err)
 		}
 		next.URL = *req.URL
+		columns = append(columns, "url")
 	}
 	if req.TenantID != nil {
 		if !tenantPattern.MatchString(*req.TenantID) {
-			return invalid("tenant_id", "must be 1 to 255 printable characters without spaces")
+			return nil, invalid("tenant_id", "must be 1 to 255 printable characters without spaces")
 		}
 		next.TenantID = *req.TenantID
 	}
 	if req.EventTypes != nil {
 		if len(req.EventTypes) == 0 || len(req.EventTypes) > 100 {
-			return invalid("event_types", "must list 1 to 100 filters (use [\"*\"] for all events)")
+			return nil, invalid("event_types", "must list 1 to 100 filters (use [\"*\"] for all events)")
 		}
 		for _, f := range req.EventTypes {
 			if len(f) > 255 || !filterPattern.MatchString(f) {
-				return invalid("event_types", "%q is not an event type, a \"prefix.*\" wildcard or \"*\"", f)
+				return nil, invalid("event_types", "%q is not an event type, a \"prefix.*\" wildcard or \"*\"", f)
 			}
 		}
 		next.EventTypes = append([]string(nil), req.EventTypes...)
+		columns = append(columns, "event_types")
 	}
 	if req.Profile != nil {
 		if _, err := profile.Lookup(*req.Profile); err != nil {
-			return invalid("profile", "%s", err)
+			return nil, invalid("profile", "%s", err)
 		}
 		next.Profile = *req.Profile
+		columns = append(columns, "profile")
 	}
 	if req.Secret != nil {
 		p, _ := profile.Lookup(next.Profile)
 		if err := p.ValidateSecret(*req.Secret); err != nil {
-			return invalid("secret", "%s", err)
+			return nil, invalid("secret", "%s", err)
 		}
 		next.Secret = *req.Secret
+		columns = append(columns, "secret")
 	}
 	if req.Headers != nil {
 		if len(req.Headers) > 20 {
-			return invalid("headers", "at most 20 custom headers")
+			return nil, invalid("headers", "at most 20 custom headers")
 		}
 		size := 0
 		hs := make(map[string]string, len(req.Headers))
 		for k, v := range req.Headers {
 			ck := textproto.CanonicalMIMEHeaderKey(k)
 			if !validHeaderName(k) || reservedHeaders[ck] || strings.HasPrefix(strings.ToLower(k), "webhook-") {
-				return invalid("headers", "%q cannot be set as a custom header", k)
+				return nil, invalid("headers", "%q cannot be set as a custom header", k)
 			}
 			if strings.ContainsAny(v, "\r\n\x00") || len(v) > 1024 {
-				return invalid("headers", "value of %q must be one line of at most 1024 bytes", k)
+				return nil, invalid("headers", "value of %q must be one line of at most 1024 bytes", k)
 			}
 			size += len(k) + len(v)
 			hs[ck] = v
 		}
 		if size > 8<<10 {
-			return invalid("headers", "custom headers may total at most 8 KiB")
+			return nil, invalid("headers", "custom headers may total at most 8 KiB")
 		}
 		next.Headers = hs
+		columns = append(columns, "headers")
 	}
 	if req.RetrySchedule != nil {
 		s := make(models.Schedule, len(req.RetrySchedule))
 		for i, r := range req.RetrySchedule {
 			d, err := time.ParseDuration(r)
 			if err != nil {
-				return invalid("retry_schedule", "entry %d: %q is not a duration like \"5m\"", i, r)
+				return nil, invalid("retry_schedule", "entry %d: %q is not a duration like \"5m\"", i, r)
 			}
 			s[i] = d
 		}
 		if err := s.Validate(); err != nil {
-			return invalid("retry_schedule", "%s", err)
+			return nil, invalid("retry_schedule", "%s", err)
 		}
 		next.RetrySchedule = s
+		columns = append(columns, "retry_schedule")
 	}
 	if req.Timeout != nil {
 		d, err := time.ParseDuration(*req.Timeout)
 		if err != nil || d < 100*time.Millisecond || d > time.Minute {
-			return invalid("timeout", "must be a duration from 100ms to 1m, like \"30s\"")
+			return nil, invalid("timeout", "must be a duration from 100ms to 1m, like \"30s\"")
 		}
 		next.TimeoutMS = d.Milliseconds()
+		columns = append(columns, "timeout_ms")
 	}
 	if req.PauseThreshold != nil {
 		if *req.PauseThreshold < 1 || *req.PauseThreshold > 10000 {
-			return invalid("pause_threshold", "must be between 1 and 10000")
+			return nil, invalid("pause_threshold", "must be between 1 and 10000")
 		}
 		next.PauseThreshold = *req.PauseThreshold
+		columns = append(columns, "pause_threshold")
 	}
 	if req.Description != nil {
 		if len(*req.Description) > 1024 {
-			return invalid("description", "at most 1024 bytes")
+			return nil, invalid("description", "at most 1024 bytes")
 		}
 		next.Description = *req.Description
+		columns = append(columns, "description")
 	}
 	*e = next
-	return nil
+	return columns, nil
 }
 
 func validateURL(raw string) error {

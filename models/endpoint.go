@@ -161,19 +161,43 @@ func (s *Store) ListEndpoints(ctx context.Context, f EndpointFilter) ([]Endpoint
 	return out, nil
 }
 
-// UpdateEndpoint writes every field of e. It fails with ErrNotFound if the
-// endpoint was deleted meanwhile.
-func (s *Store) UpdateEndpoint(ctx context.Context, e *Endpoint) error {
+// updatableColumns are the endpoint columns UpdateEndpoint may write: the
+// settings a user changes. The secret's rotation, the tenant, the state and
+// the health counters have operations of their own.
+var updatableColumns = map[string]bool{
+	"url": true, "description": true, "event_types": true, "profile": true, "secret": true,
+	"headers": true, "retry_schedule": true, "timeout_ms": true, "pause_threshold": true,
+}
+
+// UpdateEndpoint writes the named columns of e, and updated_at, and nothing
+// else: a change another request made meanwhile to any other column (a
+// secret rotation, a pause) is kept. It returns the endpoint as stored after
+// the write, and ErrNotFound if it was deleted meanwhile.
+func (s *Store) UpdateEndpoint(ctx context.Context, e *Endpoint, columns ...string) (*Endpoint, error) {
+	for _, c := range columns {
+		if !updatableColumns[c] {
+			return nil, fmt.Errorf("update endpoint %s: column %q cannot be updated", e.ID, c)
+		}
+	}
 	e.UpdatedAt = time.Now().UTC()
-	res := s.db.WithContext(ctx).Select("*").Omit("created_at", "state", "paused_at", "pause_reason", "consecutive_failures", "health_seq").
-		Where("id = ?", e.ID).Updates(e)
-	if res.Error != nil {
-		return fmt.Errorf("update endpoint %s: %w", e.ID, res.Error)
+	var out Endpoint
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Endpoint{}).Select(append(columns, "updated_at")).Where("id = ?", e.ID).Updates(e)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return tx.Take(&out, "id = ?", e.ID).Error
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
 	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
+	if err != nil {
+		return nil, fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}
-	return nil
+	return &out, nil
 }
 
 // DeleteEndpoint removes an endpoint and marks its unfinished deliveries
