@@ -118,52 +118,39 @@ type ingestRequest struct {
 	Endpoints []models.Endpoint
 }
 
-// ingest checks the event against its catalog schema and every target
-// endpoint's profile, stores it with its deliveries in one transaction, and
-// starts them. Errors are API errors where the caller is at fault.
+// ingest stores the event with its deliveries in one transaction and starts
+// them. A request that repeats a stored event's tenant, Idempotency-Key and
+// body is answered with the stored event before any check: it was accepted
+// then, whatever its schema or endpoints have become since. A new event is
+// checked against its catalog schema and the profile of every target
+// endpoint first. Errors are API errors where the caller is at fault.
 func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, error) {
-	if err := a.checkSchema(ctx, r.Type, r.Payload); err != nil {
-		return models.Ingested{}, err
-	}
-	endpoints := r.Endpoints
-	if endpoints == nil {
-		var err error
-		if endpoints, err = a.store.SubscribedEndpoints(ctx, r.TenantID, r.Type); err != nil {
-			return models.Ingested{}, err
-		}
-	}
-	for _, ep := range endpoints {
-		p, err := profile.Lookup(ep.Profile)
-		if err != nil {
-			return models.Ingested{}, err
-		}
-		if err := p.CheckEvent(r.Type, r.Payload); err != nil {
-			return models.Ingested{}, invalid("payload", "endpoint %s (profile %s) cannot carry this event: %s", ep.ID, ep.Profile, err)
-		}
-	}
 	now := a.now().UTC()
 	if !r.OccurredAtGiven {
 		r.OccurredAt = now
 	}
-	h := sha256.New()
-	for _, part := range [][]byte{[]byte(r.Type), []byte(r.TenantID), r.Payload} {
-		h.Write(part)
-		h.Write([]byte{0})
-	}
-	if r.OccurredAtGiven {
-		h.Write([]byte(r.OccurredAt.Format(time.RFC3339Nano)))
-	}
-	ev := models.Event{
-		ID: models.NewID("evt"), TenantID: r.TenantID, Type: r.Type, Payload: string(r.Payload),
-		OccurredAt: r.OccurredAt, IdempotencyKey: r.IdempotencyKey, RequestHash: hex.EncodeToString(h.Sum(nil)), CreatedAt: now,
-	}
-	in, err := a.store.IngestEvent(ctx, ev, endpoints)
-	if errors.Is(err, models.ErrIdempotencyConflict) {
-		return in, &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "Idempotency-Key",
-			Message: "Idempotency-Key was already used for a different event"}
-	}
+	hash := requestHash(r)
+	in, found, err := a.store.PriorEvent(ctx, r.TenantID, r.IdempotencyKey, hash)
 	if err != nil {
-		return in, err
+		return in, idempotencyError(err)
+	}
+	endpoints := r.Endpoints
+	if endpoints == nil {
+		if endpoints, err = a.store.SubscribedEndpoints(ctx, r.TenantID, r.Type); err != nil {
+			return models.Ingested{}, err
+		}
+	}
+	if !found {
+		if err := a.checkEvent(ctx, r, endpoints); err != nil {
+			return models.Ingested{}, err
+		}
+		ev := models.Event{
+			ID: models.NewID("evt"), TenantID: r.TenantID, Type: r.Type, Payload: string(r.Payload),
+			OccurredAt: r.OccurredAt, IdempotencyKey: r.IdempotencyKey, RequestHash: hash, CreatedAt: now,
+		}
+		if in, err = a.store.IngestEvent(ctx, ev, endpoints); err != nil {
+			return in, idempotencyError(err)
+		}
 	}
 	// Start (or, on a replayed request, make sure of) the deliveries that are
 	// still pending. Starting is idempotent by workflow id.
@@ -191,6 +178,47 @@ func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, err
 			"tenant_id", in.Event.TenantID, "deliveries", len(in.Deliveries))
 	}
 	return in, nil
+}
+
+// checkEvent checks a new event against its catalog schema and the
+// profiles of the endpoints it goes to.
+func (a *API) checkEvent(ctx context.Context, r ingestRequest, endpoints []models.Endpoint) error {
+	if err := a.checkSchema(ctx, r.Type, r.Payload); err != nil {
+		return err
+	}
+	for _, ep := range endpoints {
+		p, err := profile.Lookup(ep.Profile)
+		if err != nil {
+			return err
+		}
+		if err := p.CheckEvent(r.Type, r.Payload); err != nil {
+			return invalid("payload", "endpoint %s (profile %s) cannot carry this event: %s", ep.ID, ep.Profile, err)
+		}
+	}
+	return nil
+}
+
+// requestHash identifies an event request, to tell a retry from another
+// event sent with the same Idempotency-Key.
+func requestHash(r ingestRequest) string {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(r.Type), []byte(r.TenantID), r.Payload} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	if r.OccurredAtGiven {
+		h.Write([]byte(r.OccurredAt.Format(time.RFC3339Nano)))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// idempotencyError is the 409 of a key reused for another event; other errors pass.
+func idempotencyError(err error) error {
+	if errors.Is(err, models.ErrIdempotencyConflict) {
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "Idempotency-Key",
+			Message: "Idempotency-Key was already used for a different event of this tenant"}
+	}
+	return err
 }
 
 // listEvents: GET /v1/events?tenant_id=&type=&since=&until=&limit=&cursor=

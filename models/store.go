@@ -111,6 +111,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := db.AutoMigrate(&Endpoint{}, &Event{}, &Delivery{}, &Attempt{}, &EventType{}, &VesselWebhook{}); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
+		// Dropped after the index that replaces it exists, so keys stay unique throughout.
+		if db.Migrator().HasIndex(&Event{}, legacyIdempotencyIndex) {
+			if err := db.Migrator().DropIndex(&Event{}, legacyIdempotencyIndex); err != nil {
+				return fmt.Errorf("migrate: drop index %s: %w", legacyIdempotencyIndex, err)
+			}
+		}
 		return nil
 	})
 }
