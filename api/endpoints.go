@@ -228,8 +228,8 @@ func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) ([]string, e
 			if !validHeaderName(k) || reservedHeaders[ck] || strings.HasPrefix(strings.ToLower(k), "webhook-") {
 				return nil, invalid("headers", "%q cannot be set as a custom header", k)
 			}
-			if strings.ContainsAny(v, "\r\n\x00") || len(v) > 1024 {
-				return nil, invalid("headers", "value of %q must be one line of at most 1024 bytes", k)
+			if !validHeaderValue(v) || len(v) > 1024 {
+				return nil, invalid("headers."+k, "must be one line of at most 1024 bytes of text, without control characters")
 			}
 			size += len(k) + len(v)
 			hs[ck] = v
@@ -300,6 +300,18 @@ func validateURL(raw string) error {
 		return errors.New("must not have a #fragment")
 	}
 	return nil
+}
+
+// validHeaderValue reports whether v is an HTTP field value: visible text,
+// spaces and tabs, no control character (which the HTTP client refuses to
+// send, so every attempt would fail).
+func validHeaderValue(v string) bool {
+	for i := range len(v) {
+		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func validHeaderName(k string) bool {
