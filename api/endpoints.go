@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -122,14 +123,21 @@ func (a *API) createEndpoint(c *gin.Context) error {
 	return nil
 }
 
-// storeNewEndpoint writes a new endpoint. With HOOKD_ONE_ENDPOINT_PER_TENANT
+// storeNewEndpoint writes a new endpoint, within the tenant's maximum
+// (HOOKD_MAX_ENDPOINTS_PER_TENANT: 409 past it). With HOOKD_ONE_ENDPOINT_PER_TENANT
 // it goes through the store's one-per-tenant create (the Vessel routes'
 // mechanism: a mark keyed by tenant, written in the endpoint's transaction),
 // so of concurrent creates for one tenant exactly one wins; the others, and
 // any create for a tenant that has an endpoint, answer 409.
 func (a *API) storeNewEndpoint(ctx context.Context, e *models.Endpoint) error {
 	if !a.oneEndpointPerTenant {
-		return a.store.CreateEndpoint(ctx, e)
+		err := a.store.CreateEndpointWithin(ctx, e, a.maxEndpointsPerTenant)
+		if errors.Is(err, models.ErrTooManyEndpoints) {
+			return &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "tenant_id",
+				Message: fmt.Sprintf("tenant %s has %d endpoints, the most HOOKD_MAX_ENDPOINTS_PER_TENANT allows; delete one first",
+					e.TenantID, a.maxEndpointsPerTenant)}
+		}
+		return err
 	}
 	err := a.store.CreateSoleEndpoint(ctx, e)
 	if errors.Is(err, models.ErrTenantHasEndpoint) {

@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -95,16 +98,35 @@ func (a *API) createEvent(c *gin.Context) error {
 	if in.Replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	out := struct {
-		eventJSON
-		Deliveries []deliveryJSON `json:"deliveries"`
-	}{eventJSON: toEventJSON(&in.Event), Deliveries: make([]deliveryJSON, len(in.Deliveries))}
-	for i := range in.Deliveries {
-		out.Deliveries[i] = toDeliveryJSON(&in.Deliveries[i])
+	listed := in.Deliveries[:min(len(in.Deliveries), maxListedDeliveries)]
+	out := acceptedJSON{eventJSON: toEventJSON(&in.Event), DeliveryCount: len(in.Deliveries), Deliveries: make([]deliveryJSON, len(listed))}
+	for i := range listed {
+		out.Deliveries[i] = toDeliveryJSON(&listed[i])
 	}
 	c.JSON(http.StatusAccepted, out)
 	return nil
 }
+
+// acceptedJSON answers POST /v1/events: the event, how many deliveries it
+// has and the first maxListedDeliveries of them.
+type acceptedJSON struct {
+	eventJSON
+	DeliveryCount int            `json:"delivery_count"`
+	Deliveries    []deliveryJSON `json:"deliveries"`
+}
+
+// eventPageJSON answers GET /v1/events/{id}: the event and one page of its
+// deliveries, newest first; deliveries_next_cursor, passed back as cursor,
+// reads the next page (null on the last).
+type eventPageJSON struct {
+	eventJSON
+	Deliveries           []deliveryJSON `json:"deliveries"`
+	DeliveriesNextCursor *string        `json:"deliveries_next_cursor"`
+}
+
+// maxListedDeliveries bounds the deliveries POST /v1/events lists; GET
+// /v1/events/{id} pages through all of them.
+const maxListedDeliveries = 250
 
 // ingestRequest is a validated event to accept.
 type ingestRequest struct {
@@ -164,7 +186,7 @@ func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, err
 			pending = append(pending, d)
 		}
 	}
-	if err := a.startDeliveries(ctx, &in.Event, pending, byID, models.TriggerSchedule); err != nil {
+	if err := a.startFanOut(ctx, &in.Event, pending, byID); err != nil {
 		a.log.Error("event.start_failed", "event_id", in.Event.ID, "error", err)
 		return in, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
 			Message: "the event is stored but its deliveries could not be started yet; retry with the same Idempotency-Key"}
@@ -180,19 +202,27 @@ func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, err
 	return in, nil
 }
 
-// checkEvent checks a new event against its catalog schema and the
-// profiles of the endpoints it goes to.
+// checkEvent checks a new event against its catalog schema and once against
+// each wire profile among the endpoints it goes to.
 func (a *API) checkEvent(ctx context.Context, r ingestRequest, endpoints []models.Endpoint) error {
 	if err := a.checkSchema(ctx, r.Type, r.Payload); err != nil {
 		return err
 	}
+	uses := map[string]int{}
 	for _, ep := range endpoints {
-		p, err := profile.Lookup(ep.Profile)
+		uses[ep.Profile]++
+	}
+	for _, name := range slices.Sorted(maps.Keys(uses)) {
+		p, err := profile.Lookup(name)
 		if err != nil {
 			return err
 		}
 		if err := p.CheckEvent(r.Type, r.Payload); err != nil {
-			return invalid("payload", "endpoint %s (profile %s) cannot carry this event: %s", ep.ID, ep.Profile, err)
+			n := fmt.Sprintf("%d endpoints", uses[name])
+			if uses[name] == 1 {
+				n = "1 endpoint"
+			}
+			return invalid("payload", "%s with profile %s cannot carry this event: %s", n, name, err)
 		}
 	}
 	return nil
@@ -243,21 +273,27 @@ func (a *API) listEvents(c *gin.Context) error {
 	return nil
 }
 
-// getEvent: GET /v1/events/{id}, with its deliveries.
+// getEvent: GET /v1/events/{id}?limit=&cursor=, with one page of its deliveries.
 func (a *API) getEvent(c *gin.Context) error {
+	limit, cursor, err := page(c, "dlv_")
+	if err != nil {
+		return err
+	}
 	id := c.Param("id")
 	ev, err := a.store.GetEvent(c.Request.Context(), id)
 	if err != nil {
 		return storeError(err, "event", id)
 	}
-	ds, err := a.store.ListDeliveries(c.Request.Context(), models.DeliveryFilter{EventID: id, Limit: 1000})
+	ds, err := a.store.ListDeliveries(c.Request.Context(), models.DeliveryFilter{EventID: id, After: cursor, Limit: limit + 1})
 	if err != nil {
 		return err
 	}
-	out := struct {
-		eventJSON
-		Deliveries []deliveryJSON `json:"deliveries"`
-	}{eventJSON: toEventJSON(ev), Deliveries: make([]deliveryJSON, len(ds))}
+	out := eventPageJSON{eventJSON: toEventJSON(ev)}
+	if len(ds) > limit {
+		ds = ds[:limit]
+		out.DeliveriesNextCursor = &ds[limit-1].ID
+	}
+	out.Deliveries = make([]deliveryJSON, len(ds))
 	for i := range ds {
 		out.Deliveries[i] = toDeliveryJSON(&ds[i])
 	}

@@ -56,13 +56,6 @@ func (f *fakeTemporal) TerminateWorkflow(context.Context, string, string, string
 	return nil
 }
 
-// startedCount is how many distinct workflows were started.
-func (f *fakeTemporal) startedCount() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.started)
-}
-
 // fakeRun is a started run; the API only reads its id.
 type fakeRun struct {
 	client.WorkflowRun

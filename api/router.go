@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/workflows"
@@ -44,6 +45,10 @@ type Deps struct {
 	// OneEndpointPerTenant (HOOKD_ONE_ENDPOINT_PER_TENANT) limits each tenant
 	// to one endpoint, through POST /v1/endpoints and the Vessel routes alike.
 	OneEndpointPerTenant bool
+	// MaxEndpointsPerTenant (HOOKD_MAX_ENDPOINTS_PER_TENANT) bounds each
+	// tenant's endpoints, and so the fan-out of one event; 0 means
+	// config.DefaultMaxEndpointsPerTenant.
+	MaxEndpointsPerTenant int
 }
 
 // API holds the route handlers' dependencies.
@@ -54,14 +59,21 @@ type API struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	now      func() time.Time
-	// oneEndpointPerTenant: see Deps.
-	oneEndpointPerTenant bool
+	// oneEndpointPerTenant, maxEndpointsPerTenant: see Deps.
+	oneEndpointPerTenant  bool
+	maxEndpointsPerTenant int
+	// background bounds the fan-outs started in the background (see startFanOut).
+	background chan struct{}
 }
 
 // New builds the whole route table.
 func New(d Deps) http.Handler {
 	a := &API{store: d.Store, temporal: d.Temporal, log: d.Logger, now: d.Now, metrics: d.Metrics,
-		oneEndpointPerTenant: d.OneEndpointPerTenant}
+		oneEndpointPerTenant: d.OneEndpointPerTenant, maxEndpointsPerTenant: d.MaxEndpointsPerTenant,
+		background: make(chan struct{}, backgroundFanOuts)}
+	if a.maxEndpointsPerTenant <= 0 {
+		a.maxEndpointsPerTenant = config.DefaultMaxEndpointsPerTenant
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}

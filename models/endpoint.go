@@ -110,6 +110,48 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *Endpoint) error {
 	return nil
 }
 
+// ErrTooManyEndpoints is returned by CreateEndpointWithin when the tenant
+// already has the most endpoints allowed.
+var ErrTooManyEndpoints = errors.New("the tenant has the most endpoints allowed")
+
+// CreateEndpointWithin inserts e unless its tenant already has max
+// endpoints (ErrTooManyEndpoints). Creates for one tenant are serialised —
+// by a transaction-scoped advisory lock on PostgreSQL, by SQLite's single
+// writer — so concurrent ones cannot pass max together.
+func (s *Store) CreateEndpointWithin(ctx context.Context, e *Endpoint, max int) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.Dialect() == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockKey("endpoints of tenant "+e.TenantID)).Error; err != nil {
+				return err
+			}
+		}
+		var n int64
+		if err := tx.Model(&Endpoint{}).Where("tenant_id = ?", e.TenantID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n >= int64(max) {
+			return ErrTooManyEndpoints
+		}
+		return tx.Create(e).Error
+	})
+	if errors.Is(err, ErrTooManyEndpoints) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("create endpoint: %w", err)
+	}
+	return nil
+}
+
+// CountEndpoints counts the tenant's endpoints.
+func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Endpoint{}).Where("tenant_id = ?", tenantID).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count endpoints of tenant %s: %w", tenantID, err)
+	}
+	return n, nil
+}
+
 // GetEndpoint loads one endpoint by id; ErrNotFound if there is none.
 func (s *Store) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
 	var e Endpoint

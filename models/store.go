@@ -125,9 +125,7 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func(*gorm.DB) error) 
 	if s.Dialect() != "postgres" {
 		return fn(s.db.WithContext(ctx))
 	}
-	h := fnv.New64a()
-	h.Write([]byte("hookd-migrations"))
-	key := int64(h.Sum64() >> 1)
+	key := lockKey("hookd-migrations")
 	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
 		if err := conn.Exec("SELECT pg_advisory_lock(?)", key).Error; err != nil {
 			return fmt.Errorf("take migration lock: %w", err)
@@ -135,6 +133,13 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func(*gorm.DB) error) 
 		defer conn.Exec("SELECT pg_advisory_unlock(?)", key)
 		return fn(conn)
 	})
+}
+
+// lockKey is the PostgreSQL advisory lock key of name.
+func lockKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return int64(h.Sum64() >> 1)
 }
 
 // isUniqueViolation recognises a unique-constraint error on either driver.
