@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type endpointRequest struct {
 	Profile        *string           `json:"profile"`
 	Secret         *string           `json:"secret"`
 	Headers        map[string]string `json:"headers"`
+	SecretHeaders  []string          `json:"secret_headers"`
 	RetrySchedule  []string          `json:"retry_schedule"`
 	Timeout        *string           `json:"timeout"`
 	PauseThreshold *int              `json:"pause_threshold"`
@@ -34,7 +36,8 @@ type endpointRequest struct {
 }
 
 // endpointJSON is an endpoint as the API shows it. The secret appears only
-// when it is created (or rotated).
+// when it is created (or rotated). Secret headers (SecretHeaders: marked, or
+// secret by default) are shown with the value models.RedactedValue.
 type endpointJSON struct {
 	ID             string            `json:"id"`
 	TenantID       string            `json:"tenant_id"`
@@ -44,6 +47,7 @@ type endpointJSON struct {
 	Profile        string            `json:"profile"`
 	Secret         string            `json:"secret,omitempty"`
 	Headers        map[string]string `json:"headers"`
+	SecretHeaders  []string          `json:"secret_headers"`
 	RetrySchedule  models.Schedule   `json:"retry_schedule"`
 	Timeout        string            `json:"timeout"`
 	PauseThreshold int               `json:"pause_threshold"`
@@ -57,7 +61,7 @@ type endpointJSON struct {
 func toEndpointJSON(e *models.Endpoint, withSecret bool) endpointJSON {
 	out := endpointJSON{
 		ID: e.ID, TenantID: e.TenantID, URL: e.URL, Description: e.Description,
-		EventTypes: e.EventTypes, Profile: e.Profile, Headers: e.Headers,
+		EventTypes: e.EventTypes, Profile: e.Profile, Headers: e.RedactHeaders(e.Headers), SecretHeaders: e.SecretHeaderNames(),
 		RetrySchedule: e.RetrySchedule, Timeout: models.FormatDuration(e.Timeout()),
 		PauseThreshold: e.PauseThreshold, State: e.State, PausedAt: e.PausedAt,
 		PauseReason: e.PauseReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
@@ -89,6 +93,7 @@ func (a *API) createEndpoint(c *gin.Context) error {
 		PauseThreshold: models.DefaultPauseThreshold,
 		State:          models.EndpointActive,
 		Headers:        map[string]string{},
+		SecretHeaders:  []string{},
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}
@@ -236,6 +241,9 @@ func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) ([]string, e
 			if !validHeaderName(k) || reservedHeaders[ck] || strings.HasPrefix(strings.ToLower(k), "webhook-") {
 				return nil, invalid("headers", "%q cannot be set as a custom header", k)
 			}
+			if old, ok := e.Headers[ck]; ok && v == models.RedactedValue && e.HeaderIsSecret(ck) {
+				v = old // sent back as GET showed it: unchanged
+			}
 			if !validHeaderValue(v) || len(v) > 1024 {
 				return nil, invalid("headers."+k, "must be one line of at most 1024 bytes of text, without control characters")
 			}
@@ -246,7 +254,14 @@ func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) ([]string, e
 			return nil, invalid("headers", "custom headers may total at most 8 KiB")
 		}
 		next.Headers = hs
-		columns = append(columns, "headers")
+	}
+	if req.Headers != nil || req.SecretHeaders != nil {
+		marked, err := secretHeaders(req.SecretHeaders, next.SecretHeaders, next.Headers)
+		if err != nil {
+			return nil, err
+		}
+		next.SecretHeaders = marked
+		columns = append(columns, "headers", "secret_headers")
 	}
 	if req.RetrySchedule != nil {
 		s := make(models.Schedule, len(req.RetrySchedule))
@@ -308,6 +323,38 @@ func validateURL(raw string) error {
 		return errors.New("must not have a #fragment")
 	}
 	return nil
+}
+
+// secretHeaders is the list of custom headers marked secret: the names
+// given (canonical, each one of headers), or, when none are given, those of
+// the current list that are still among headers.
+func secretHeaders(given, current []string, headers map[string]string) ([]string, error) {
+	out := []string{}
+	if given == nil {
+		for _, k := range current {
+			if _, ok := headers[k]; ok {
+				out = append(out, k)
+			}
+		}
+		return out, nil
+	}
+	if len(given) > 20 {
+		return nil, invalid("secret_headers", "at most 20 names")
+	}
+	for _, k := range given {
+		ck := textproto.CanonicalMIMEHeaderKey(k)
+		if !validHeaderName(k) {
+			return nil, invalid("secret_headers", "%q is not a header name", k)
+		}
+		if _, ok := headers[ck]; !ok {
+			return nil, invalid("secret_headers", "%q is not one of the endpoint's headers", k)
+		}
+		if !slices.Contains(out, ck) {
+			out = append(out, ck)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // validHeaderValue reports whether v is an HTTP field value: visible text,

@@ -44,10 +44,14 @@ type Endpoint struct {
 	Secret         string            `gorm:"size:255;not null"`
 	RetiredSecrets []RetiredSecret   `gorm:"serializer:json"`
 	Headers        map[string]string `gorm:"serializer:json"`
-	RetrySchedule  Schedule          `gorm:"serializer:json;not null"`
-	TimeoutMS      int64             `gorm:"not null"`
-	PauseThreshold int               `gorm:"not null"`
-	State          string            `gorm:"size:16;not null;index"`
+	// SecretHeaders are the custom headers (canonical names) marked secret;
+	// some are secret by default (see SecretByDefault). Their values are
+	// sent, never shown.
+	SecretHeaders  []string `gorm:"serializer:json"`
+	RetrySchedule  Schedule `gorm:"serializer:json;not null"`
+	TimeoutMS      int64    `gorm:"not null"`
+	PauseThreshold int      `gorm:"not null"`
+	State          string   `gorm:"size:16;not null;index"`
 	PausedAt       *time.Time
 	PauseReason    string `gorm:"size:1024;not null;default:''"`
 	// ConsecutiveFailures is the endpoint's current run of failed attempts.
@@ -208,7 +212,7 @@ func (s *Store) ListEndpoints(ctx context.Context, f EndpointFilter) ([]Endpoint
 // the health counters have operations of their own.
 var updatableColumns = map[string]bool{
 	"url": true, "description": true, "event_types": true, "profile": true, "secret": true,
-	"headers": true, "retry_schedule": true, "timeout_ms": true, "pause_threshold": true,
+	"headers": true, "secret_headers": true, "retry_schedule": true, "timeout_ms": true, "pause_threshold": true,
 }
 
 // UpdateEndpoint writes the named columns of e, and updated_at, and nothing
