@@ -10,20 +10,18 @@ import (
 )
 
 func TestIdempotencyKeysAreScopedPerTenant(t *testing.T) {
-	backends(t, func(t *testing.T, s *models.Store) {
-		ctx := context.Background()
-		a, b := newEndpoint("tenant-a", "*"), newEndpoint("tenant-b", "*")
-		require.NoError(t, s.CreateEndpoint(ctx, a))
-		require.NoError(t, s.CreateEndpoint(ctx, b))
-		requireKeyPerTenant(t, s, a, b)
-	})
+	backends(t, requireKeyPerTenant)
 }
 
-// requireKeyPerTenant ingests one event per tenant under the same key: both
-// are stored, each with its own delivery, and each tenant's replay finds its own.
-func requireKeyPerTenant(t *testing.T, s *models.Store, a, b *models.Endpoint) {
+// requireKeyPerTenant ingests one event for each of two tenants under the
+// same key: both are stored, each with its own delivery, and each tenant's
+// replay finds its own.
+func requireKeyPerTenant(t *testing.T, s *models.Store) {
 	t.Helper()
 	ctx := context.Background()
+	a, b := newEndpoint("tenant-a", "*"), newEndpoint("tenant-b", "*")
+	require.NoError(t, s.CreateEndpoint(ctx, a))
+	require.NoError(t, s.CreateEndpoint(ctx, b))
 	inA, err := s.IngestEvent(ctx, newEvent(a.TenantID, "lead.created", "shared-key"), []models.Endpoint{*a})
 	require.NoError(t, err)
 	inB, err := s.IngestEvent(ctx, newEvent(b.TenantID, "lead.created", "shared-key"), []models.Endpoint{*b})
@@ -55,10 +53,6 @@ func TestMigrateDropsTheGlobalIdempotencyIndex(t *testing.T) {
 		require.NoError(t, s.Migrate(ctx))
 		require.False(t, db.Migrator().HasIndex(&models.Event{}, legacy), "the global index is dropped")
 		require.True(t, db.Migrator().HasIndex(&models.Event{}, "idx_events_tenant_idempotency_key"), "the per-tenant index exists")
-
-		a, b := newEndpoint("tenant-a", "*"), newEndpoint("tenant-b", "*")
-		require.NoError(t, s.CreateEndpoint(ctx, a))
-		require.NoError(t, s.CreateEndpoint(ctx, b))
-		requireKeyPerTenant(t, s, a, b)
+		requireKeyPerTenant(t, s)
 	})
 }
