@@ -245,11 +245,7 @@ func (d *Deliverer) buildRequest(ctx context.Context, w *models.DeliveryWork, nu
 		req.Header[k] = vs
 	}
 	req.Header.Set("User-Agent", "hookd/1")
-	stored := make(map[string]string, len(req.Header))
-	for k, vs := range req.Header {
-		stored[k] = strings.Join(vs, ", ")
-	}
-	return req, stored, nil
+	return req, storedHeaders(req.Header, &w.Endpoint), nil
 }
 
 func (d *Deliverer) send(req *http.Request, timeout time.Duration) AttemptResult {

@@ -3,10 +3,12 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/textproto"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +28,7 @@ type endpointRequest struct {
 	Profile        *string           `json:"profile"`
 	Secret         *string           `json:"secret"`
 	Headers        map[string]string `json:"headers"`
+	SecretHeaders  []string          `json:"secret_headers"`
 	RetrySchedule  []string          `json:"retry_schedule"`
 	Timeout        *string           `json:"timeout"`
 	PauseThreshold *int              `json:"pause_threshold"`
@@ -33,7 +36,8 @@ type endpointRequest struct {
 }
 
 // endpointJSON is an endpoint as the API shows it. The secret appears only
-// when it is created (or rotated).
+// when it is created (or rotated). Secret headers (SecretHeaders: marked, or
+// secret by default) are shown with the value models.RedactedValue.
 type endpointJSON struct {
 	ID             string            `json:"id"`
 	TenantID       string            `json:"tenant_id"`
@@ -43,6 +47,7 @@ type endpointJSON struct {
 	Profile        string            `json:"profile"`
 	Secret         string            `json:"secret,omitempty"`
 	Headers        map[string]string `json:"headers"`
+	SecretHeaders  []string          `json:"secret_headers"`
 	RetrySchedule  models.Schedule   `json:"retry_schedule"`
 	Timeout        string            `json:"timeout"`
 	PauseThreshold int               `json:"pause_threshold"`
@@ -56,7 +61,7 @@ type endpointJSON struct {
 func toEndpointJSON(e *models.Endpoint, withSecret bool) endpointJSON {
 	out := endpointJSON{
 		ID: e.ID, TenantID: e.TenantID, URL: e.URL, Description: e.Description,
-		EventTypes: e.EventTypes, Profile: e.Profile, Headers: e.Headers,
+		EventTypes: e.EventTypes, Profile: e.Profile, Headers: e.RedactHeaders(e.Headers), SecretHeaders: e.SecretHeaderNames(),
 		RetrySchedule: e.RetrySchedule, Timeout: models.FormatDuration(e.Timeout()),
 		PauseThreshold: e.PauseThreshold, State: e.State, PausedAt: e.PausedAt,
 		PauseReason: e.PauseReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
@@ -88,6 +93,7 @@ func (a *API) createEndpoint(c *gin.Context) error {
 		PauseThreshold: models.DefaultPauseThreshold,
 		State:          models.EndpointActive,
 		Headers:        map[string]string{},
+		SecretHeaders:  []string{},
 		CreatedAt:      now,
 		UpdatedAt:      now,
 	}
@@ -97,7 +103,7 @@ func (a *API) createEndpoint(c *gin.Context) error {
 	if req.TenantID == nil {
 		return invalid("tenant_id", "is required")
 	}
-	if err := applyEndpointRequest(e, &req); err != nil {
+	if _, err := applyEndpointRequest(e, &req); err != nil {
 		return err
 	}
 	if req.Secret == nil {
@@ -122,14 +128,21 @@ func (a *API) createEndpoint(c *gin.Context) error {
 	return nil
 }
 
-// storeNewEndpoint writes a new endpoint. With HOOKD_ONE_ENDPOINT_PER_TENANT
+// storeNewEndpoint writes a new endpoint, within the tenant's maximum
+// (HOOKD_MAX_ENDPOINTS_PER_TENANT: 409 past it). With HOOKD_ONE_ENDPOINT_PER_TENANT
 // it goes through the store's one-per-tenant create (the Vessel routes'
 // mechanism: a mark keyed by tenant, written in the endpoint's transaction),
 // so of concurrent creates for one tenant exactly one wins; the others, and
 // any create for a tenant that has an endpoint, answer 409.
 func (a *API) storeNewEndpoint(ctx context.Context, e *models.Endpoint) error {
 	if !a.oneEndpointPerTenant {
-		return a.store.CreateEndpoint(ctx, e)
+		err := a.store.CreateEndpointWithin(ctx, e, a.maxEndpointsPerTenant)
+		if errors.Is(err, models.ErrTooManyEndpoints) {
+			return &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "tenant_id",
+				Message: fmt.Sprintf("tenant %s has %d endpoints, the most HOOKD_MAX_ENDPOINTS_PER_TENANT allows; delete one first",
+					e.TenantID, a.maxEndpointsPerTenant)}
+		}
+		return err
 	}
 	err := a.store.CreateSoleEndpoint(ctx, e)
 	if errors.Is(err, models.ErrTenantHasEndpoint) {
@@ -172,102 +185,123 @@ var reservedHeaders = map[string]bool{
 }
 
 // applyEndpointRequest validates the fields present in req and copies them
-// onto e. It changes e only when every field is valid.
-func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) error {
+// onto e. It changes e only when every field is valid, and returns the
+// columns it set, so an update writes those and no others.
+func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) ([]string, error) {
 	next := *e
+	var columns []string
 	if req.URL != nil {
 		if err := validateURL(*req.URL); err != nil {
-			return invalid("url", "%s", err)
+			return nil, invalid("url", "%s", err)
 		}
 		next.URL = *req.URL
+		columns = append(columns, "url")
 	}
 	if req.TenantID != nil {
 		if !tenantPattern.MatchString(*req.TenantID) {
-			return invalid("tenant_id", "must be 1 to 255 printable characters without spaces")
+			return nil, invalid("tenant_id", "must be 1 to 255 printable characters without spaces")
 		}
 		next.TenantID = *req.TenantID
 	}
 	if req.EventTypes != nil {
 		if len(req.EventTypes) == 0 || len(req.EventTypes) > 100 {
-			return invalid("event_types", "must list 1 to 100 filters (use [\"*\"] for all events)")
+			return nil, invalid("event_types", "must list 1 to 100 filters (use [\"*\"] for all events)")
 		}
 		for _, f := range req.EventTypes {
 			if len(f) > 255 || !filterPattern.MatchString(f) {
-				return invalid("event_types", "%q is not an event type, a \"prefix.*\" wildcard or \"*\"", f)
+				return nil, invalid("event_types", "%q is not an event type, a \"prefix.*\" wildcard or \"*\"", f)
 			}
 		}
 		next.EventTypes = append([]string(nil), req.EventTypes...)
+		columns = append(columns, "event_types")
 	}
 	if req.Profile != nil {
 		if _, err := profile.Lookup(*req.Profile); err != nil {
-			return invalid("profile", "%s", err)
+			return nil, invalid("profile", "%s", err)
 		}
 		next.Profile = *req.Profile
+		columns = append(columns, "profile")
 	}
 	if req.Secret != nil {
 		p, _ := profile.Lookup(next.Profile)
 		if err := p.ValidateSecret(*req.Secret); err != nil {
-			return invalid("secret", "%s", err)
+			return nil, invalid("secret", "%s", err)
 		}
 		next.Secret = *req.Secret
+		columns = append(columns, "secret")
 	}
 	if req.Headers != nil {
 		if len(req.Headers) > 20 {
-			return invalid("headers", "at most 20 custom headers")
+			return nil, invalid("headers", "at most 20 custom headers")
 		}
 		size := 0
 		hs := make(map[string]string, len(req.Headers))
 		for k, v := range req.Headers {
 			ck := textproto.CanonicalMIMEHeaderKey(k)
 			if !validHeaderName(k) || reservedHeaders[ck] || strings.HasPrefix(strings.ToLower(k), "webhook-") {
-				return invalid("headers", "%q cannot be set as a custom header", k)
+				return nil, invalid("headers", "%q cannot be set as a custom header", k)
 			}
-			if strings.ContainsAny(v, "\r\n\x00") || len(v) > 1024 {
-				return invalid("headers", "value of %q must be one line of at most 1024 bytes", k)
+			if old, ok := e.Headers[ck]; ok && v == models.RedactedValue && e.HeaderIsSecret(ck) {
+				v = old // sent back as GET showed it: unchanged
+			}
+			if !validHeaderValue(v) || len(v) > 1024 {
+				return nil, invalid("headers."+k, "must be one line of at most 1024 bytes of text, without control characters")
 			}
 			size += len(k) + len(v)
 			hs[ck] = v
 		}
 		if size > 8<<10 {
-			return invalid("headers", "custom headers may total at most 8 KiB")
+			return nil, invalid("headers", "custom headers may total at most 8 KiB")
 		}
 		next.Headers = hs
+	}
+	if req.Headers != nil || req.SecretHeaders != nil {
+		marked, err := secretHeaders(req.SecretHeaders, next.SecretHeaders, next.Headers)
+		if err != nil {
+			return nil, err
+		}
+		next.SecretHeaders = marked
+		columns = append(columns, "headers", "secret_headers")
 	}
 	if req.RetrySchedule != nil {
 		s := make(models.Schedule, len(req.RetrySchedule))
 		for i, r := range req.RetrySchedule {
 			d, err := time.ParseDuration(r)
 			if err != nil {
-				return invalid("retry_schedule", "entry %d: %q is not a duration like \"5m\"", i, r)
+				return nil, invalid("retry_schedule", "entry %d: %q is not a duration like \"5m\"", i, r)
 			}
 			s[i] = d
 		}
 		if err := s.Validate(); err != nil {
-			return invalid("retry_schedule", "%s", err)
+			return nil, invalid("retry_schedule", "%s", err)
 		}
 		next.RetrySchedule = s
+		columns = append(columns, "retry_schedule")
 	}
 	if req.Timeout != nil {
 		d, err := time.ParseDuration(*req.Timeout)
 		if err != nil || d < 100*time.Millisecond || d > time.Minute {
-			return invalid("timeout", "must be a duration from 100ms to 1m, like \"30s\"")
+			return nil, invalid("timeout", "must be a duration from 100ms to 1m, like \"30s\"")
 		}
 		next.TimeoutMS = d.Milliseconds()
+		columns = append(columns, "timeout_ms")
 	}
 	if req.PauseThreshold != nil {
 		if *req.PauseThreshold < 1 || *req.PauseThreshold > 10000 {
-			return invalid("pause_threshold", "must be between 1 and 10000")
+			return nil, invalid("pause_threshold", "must be between 1 and 10000")
 		}
 		next.PauseThreshold = *req.PauseThreshold
+		columns = append(columns, "pause_threshold")
 	}
 	if req.Description != nil {
 		if len(*req.Description) > 1024 {
-			return invalid("description", "at most 1024 bytes")
+			return nil, invalid("description", "at most 1024 bytes")
 		}
 		next.Description = *req.Description
+		columns = append(columns, "description")
 	}
 	*e = next
-	return nil
+	return columns, nil
 }
 
 func validateURL(raw string) error {
@@ -289,6 +323,50 @@ func validateURL(raw string) error {
 		return errors.New("must not have a #fragment")
 	}
 	return nil
+}
+
+// secretHeaders is the list of custom headers marked secret: the names
+// given (canonical, each one of headers), or, when none are given, those of
+// the current list that are still among headers.
+func secretHeaders(given, current []string, headers map[string]string) ([]string, error) {
+	out := []string{}
+	if given == nil {
+		for _, k := range current {
+			if _, ok := headers[k]; ok {
+				out = append(out, k)
+			}
+		}
+		return out, nil
+	}
+	if len(given) > 20 {
+		return nil, invalid("secret_headers", "at most 20 names")
+	}
+	for _, k := range given {
+		ck := textproto.CanonicalMIMEHeaderKey(k)
+		if !validHeaderName(k) {
+			return nil, invalid("secret_headers", "%q is not a header name", k)
+		}
+		if _, ok := headers[ck]; !ok {
+			return nil, invalid("secret_headers", "%q is not one of the endpoint's headers", k)
+		}
+		if !slices.Contains(out, ck) {
+			out = append(out, ck)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// validHeaderValue reports whether v is an HTTP field value: visible text,
+// spaces and tabs, no control character (which the HTTP client refuses to
+// send, so every attempt would fail).
+func validHeaderValue(v string) bool {
+	for i := range len(v) {
+		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func validHeaderName(k string) bool {

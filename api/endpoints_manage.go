@@ -64,11 +64,12 @@ func (a *API) updateEndpoint(c *gin.Context) error {
 			return invalid("secret", "the current secret does not suit profile %s; send a new secret with the profile change", *req.Profile)
 		}
 	}
-	if err := applyEndpointRequest(ep, &req); err != nil {
+	columns, err := applyEndpointRequest(ep, &req)
+	if err != nil {
 		return err
 	}
-	if err := a.store.UpdateEndpoint(c.Request.Context(), ep); err != nil {
-		return storeError(err, "endpoint", ep.ID)
+	if ep, err = a.store.UpdateEndpoint(c.Request.Context(), ep, columns...); err != nil {
+		return storeError(err, "endpoint", c.Param("id"))
 	}
 	if req.PauseThreshold != nil {
 		// The health workflow reads its threshold again from the store, so

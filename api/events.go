@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -95,16 +98,35 @@ func (a *API) createEvent(c *gin.Context) error {
 	if in.Replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	out := struct {
-		eventJSON
-		Deliveries []deliveryJSON `json:"deliveries"`
-	}{eventJSON: toEventJSON(&in.Event), Deliveries: make([]deliveryJSON, len(in.Deliveries))}
-	for i := range in.Deliveries {
-		out.Deliveries[i] = toDeliveryJSON(&in.Deliveries[i])
+	listed := in.Deliveries[:min(len(in.Deliveries), maxListedDeliveries)]
+	out := acceptedJSON{eventJSON: toEventJSON(&in.Event), DeliveryCount: len(in.Deliveries), Deliveries: make([]deliveryJSON, len(listed))}
+	for i := range listed {
+		out.Deliveries[i] = toDeliveryJSON(&listed[i])
 	}
 	c.JSON(http.StatusAccepted, out)
 	return nil
 }
+
+// acceptedJSON answers POST /v1/events: the event, how many deliveries it
+// has and the first maxListedDeliveries of them.
+type acceptedJSON struct {
+	eventJSON
+	DeliveryCount int            `json:"delivery_count"`
+	Deliveries    []deliveryJSON `json:"deliveries"`
+}
+
+// eventPageJSON answers GET /v1/events/{id}: the event and one page of its
+// deliveries, newest first; deliveries_next_cursor, passed back as cursor,
+// reads the next page (null on the last).
+type eventPageJSON struct {
+	eventJSON
+	Deliveries           []deliveryJSON `json:"deliveries"`
+	DeliveriesNextCursor *string        `json:"deliveries_next_cursor"`
+}
+
+// maxListedDeliveries bounds the deliveries POST /v1/events lists; GET
+// /v1/events/{id} pages through all of them.
+const maxListedDeliveries = 250
 
 // ingestRequest is a validated event to accept.
 type ingestRequest struct {
@@ -118,52 +140,39 @@ type ingestRequest struct {
 	Endpoints []models.Endpoint
 }
 
-// ingest checks the event against its catalog schema and every target
-// endpoint's profile, stores it with its deliveries in one transaction, and
-// starts them. Errors are API errors where the caller is at fault.
+// ingest stores the event with its deliveries in one transaction and starts
+// them. A request that repeats a stored event's tenant, Idempotency-Key and
+// body is answered with the stored event before any check: it was accepted
+// then, whatever its schema or endpoints have become since. A new event is
+// checked against its catalog schema and the profile of every target
+// endpoint first. Errors are API errors where the caller is at fault.
 func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, error) {
-	if err := a.checkSchema(ctx, r.Type, r.Payload); err != nil {
-		return models.Ingested{}, err
-	}
-	endpoints := r.Endpoints
-	if endpoints == nil {
-		var err error
-		if endpoints, err = a.store.SubscribedEndpoints(ctx, r.TenantID, r.Type); err != nil {
-			return models.Ingested{}, err
-		}
-	}
-	for _, ep := range endpoints {
-		p, err := profile.Lookup(ep.Profile)
-		if err != nil {
-			return models.Ingested{}, err
-		}
-		if err := p.CheckEvent(r.Type, r.Payload); err != nil {
-			return models.Ingested{}, invalid("payload", "endpoint %s (profile %s) cannot carry this event: %s", ep.ID, ep.Profile, err)
-		}
-	}
 	now := a.now().UTC()
 	if !r.OccurredAtGiven {
 		r.OccurredAt = now
 	}
-	h := sha256.New()
-	for _, part := range [][]byte{[]byte(r.Type), []byte(r.TenantID), r.Payload} {
-		h.Write(part)
-		h.Write([]byte{0})
-	}
-	if r.OccurredAtGiven {
-		h.Write([]byte(r.OccurredAt.Format(time.RFC3339Nano)))
-	}
-	ev := models.Event{
-		ID: models.NewID("evt"), TenantID: r.TenantID, Type: r.Type, Payload: string(r.Payload),
-		OccurredAt: r.OccurredAt, IdempotencyKey: r.IdempotencyKey, RequestHash: hex.EncodeToString(h.Sum(nil)), CreatedAt: now,
-	}
-	in, err := a.store.IngestEvent(ctx, ev, endpoints)
-	if errors.Is(err, models.ErrIdempotencyConflict) {
-		return in, &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "Idempotency-Key",
-			Message: "Idempotency-Key was already used for a different event"}
-	}
+	hash := requestHash(r)
+	in, found, err := a.store.PriorEvent(ctx, r.TenantID, r.IdempotencyKey, hash)
 	if err != nil {
-		return in, err
+		return in, idempotencyError(err)
+	}
+	endpoints := r.Endpoints
+	if endpoints == nil {
+		if endpoints, err = a.store.SubscribedEndpoints(ctx, r.TenantID, r.Type); err != nil {
+			return models.Ingested{}, err
+		}
+	}
+	if !found {
+		if err := a.checkEvent(ctx, r, endpoints); err != nil {
+			return models.Ingested{}, err
+		}
+		ev := models.Event{
+			ID: models.NewID("evt"), TenantID: r.TenantID, Type: r.Type, Payload: string(r.Payload),
+			OccurredAt: r.OccurredAt, IdempotencyKey: r.IdempotencyKey, RequestHash: hash, CreatedAt: now,
+		}
+		if in, err = a.store.IngestEvent(ctx, ev, endpoints); err != nil {
+			return in, idempotencyError(err)
+		}
 	}
 	// Start (or, on a replayed request, make sure of) the deliveries that are
 	// still pending. Starting is idempotent by workflow id.
@@ -177,7 +186,7 @@ func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, err
 			pending = append(pending, d)
 		}
 	}
-	if err := a.startDeliveries(ctx, &in.Event, pending, byID, models.TriggerSchedule); err != nil {
+	if err := a.startFanOut(ctx, &in.Event, pending, byID); err != nil {
 		a.log.Error("event.start_failed", "event_id", in.Event.ID, "error", err)
 		return in, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable,
 			Message: "the event is stored but its deliveries could not be started yet; retry with the same Idempotency-Key"}
@@ -191,6 +200,55 @@ func (a *API) ingest(ctx context.Context, r ingestRequest) (models.Ingested, err
 			"tenant_id", in.Event.TenantID, "deliveries", len(in.Deliveries))
 	}
 	return in, nil
+}
+
+// checkEvent checks a new event against its catalog schema and once against
+// each wire profile among the endpoints it goes to.
+func (a *API) checkEvent(ctx context.Context, r ingestRequest, endpoints []models.Endpoint) error {
+	if err := a.checkSchema(ctx, r.Type, r.Payload); err != nil {
+		return err
+	}
+	uses := map[string]int{}
+	for _, ep := range endpoints {
+		uses[ep.Profile]++
+	}
+	for _, name := range slices.Sorted(maps.Keys(uses)) {
+		p, err := profile.Lookup(name)
+		if err != nil {
+			return err
+		}
+		if err := p.CheckEvent(r.Type, r.Payload); err != nil {
+			n := fmt.Sprintf("%d endpoints", uses[name])
+			if uses[name] == 1 {
+				n = "1 endpoint"
+			}
+			return invalid("payload", "%s with profile %s cannot carry this event: %s", n, name, err)
+		}
+	}
+	return nil
+}
+
+// requestHash identifies an event request, to tell a retry from another
+// event sent with the same Idempotency-Key.
+func requestHash(r ingestRequest) string {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(r.Type), []byte(r.TenantID), r.Payload} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	if r.OccurredAtGiven {
+		h.Write([]byte(r.OccurredAt.Format(time.RFC3339Nano)))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// idempotencyError is the 409 of a key reused for another event; other errors pass.
+func idempotencyError(err error) error {
+	if errors.Is(err, models.ErrIdempotencyConflict) {
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "Idempotency-Key",
+			Message: "Idempotency-Key was already used for a different event of this tenant"}
+	}
+	return err
 }
 
 // listEvents: GET /v1/events?tenant_id=&type=&since=&until=&limit=&cursor=
@@ -215,21 +273,27 @@ func (a *API) listEvents(c *gin.Context) error {
 	return nil
 }
 
-// getEvent: GET /v1/events/{id}, with its deliveries.
+// getEvent: GET /v1/events/{id}?limit=&cursor=, with one page of its deliveries.
 func (a *API) getEvent(c *gin.Context) error {
+	limit, cursor, err := page(c, "dlv_")
+	if err != nil {
+		return err
+	}
 	id := c.Param("id")
 	ev, err := a.store.GetEvent(c.Request.Context(), id)
 	if err != nil {
 		return storeError(err, "event", id)
 	}
-	ds, err := a.store.ListDeliveries(c.Request.Context(), models.DeliveryFilter{EventID: id, Limit: 1000})
+	ds, err := a.store.ListDeliveries(c.Request.Context(), models.DeliveryFilter{EventID: id, After: cursor, Limit: limit + 1})
 	if err != nil {
 		return err
 	}
-	out := struct {
-		eventJSON
-		Deliveries []deliveryJSON `json:"deliveries"`
-	}{eventJSON: toEventJSON(ev), Deliveries: make([]deliveryJSON, len(ds))}
+	out := eventPageJSON{eventJSON: toEventJSON(ev)}
+	if len(ds) > limit {
+		ds = ds[:limit]
+		out.DeliveriesNextCursor = &ds[limit-1].ID
+	}
+	out.Deliveries = make([]deliveryJSON, len(ds))
 	for i := range ds {
 		out.Deliveries[i] = toDeliveryJSON(&ds[i])
 	}

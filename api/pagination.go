@@ -1,8 +1,12 @@
 package api
 
 import (
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -69,4 +73,35 @@ func limitQuery(c *gin.Context, def int) (int, error) {
 		return 0, queryError("limit", "must be a whole number from 1 to 250")
 	}
 	return n, nil
+}
+
+// strictQuery is the middleware of a route that reads its query string: it
+// answers 400 for a query string that does not parse (?cursor=%%%x), a
+// parameter the route does not take (?endpoint_idd=…) or one given twice,
+// instead of a silently unfiltered answer.
+func strictQuery(names ...string) gin.HandlerFunc {
+	known := make(map[string]bool, len(names))
+	for _, n := range names {
+		known[n] = true
+	}
+	takes := "this route takes no query parameters"
+	if len(names) > 0 {
+		takes = "this route takes " + strings.Join(names, ", ")
+	}
+	return h(func(c *gin.Context) error {
+		q, err := url.ParseQuery(c.Request.URL.RawQuery)
+		if err != nil {
+			return &Error{Status: http.StatusBadRequest, Code: CodeValidation,
+				Message: "the query string is malformed (percent-encode reserved characters): " + err.Error()}
+		}
+		for _, name := range slices.Sorted(maps.Keys(q)) {
+			switch {
+			case !known[name]:
+				return queryError(name, "unknown query parameter; "+takes)
+			case len(q[name]) > 1:
+				return queryError(name, "given more than once")
+			}
+		}
+		return nil
+	})
 }

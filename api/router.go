@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/workflows"
@@ -44,6 +45,10 @@ type Deps struct {
 	// OneEndpointPerTenant (HOOKD_ONE_ENDPOINT_PER_TENANT) limits each tenant
 	// to one endpoint, through POST /v1/endpoints and the Vessel routes alike.
 	OneEndpointPerTenant bool
+	// MaxEndpointsPerTenant (HOOKD_MAX_ENDPOINTS_PER_TENANT) bounds each
+	// tenant's endpoints, and so the fan-out of one event; 0 means
+	// config.DefaultMaxEndpointsPerTenant.
+	MaxEndpointsPerTenant int
 }
 
 // API holds the route handlers' dependencies.
@@ -54,14 +59,21 @@ type API struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	now      func() time.Time
-	// oneEndpointPerTenant: see Deps.
-	oneEndpointPerTenant bool
+	// oneEndpointPerTenant, maxEndpointsPerTenant: see Deps.
+	oneEndpointPerTenant  bool
+	maxEndpointsPerTenant int
+	// background bounds the fan-outs started in the background (see startFanOut).
+	background chan struct{}
 }
 
 // New builds the whole route table.
 func New(d Deps) http.Handler {
 	a := &API{store: d.Store, temporal: d.Temporal, log: d.Logger, now: d.Now, metrics: d.Metrics,
-		oneEndpointPerTenant: d.OneEndpointPerTenant}
+		oneEndpointPerTenant: d.OneEndpointPerTenant, maxEndpointsPerTenant: d.MaxEndpointsPerTenant,
+		background: make(chan struct{}, backgroundFanOuts)}
+	if a.maxEndpointsPerTenant <= 0 {
+		a.maxEndpointsPerTenant = config.DefaultMaxEndpointsPerTenant
+	}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -90,7 +102,7 @@ func New(d Deps) http.Handler {
 
 	v1 := r.Group("/v1", h(a.authenticate))
 	v1.POST("/endpoints", h(a.createEndpoint))
-	v1.GET("/endpoints", h(a.listEndpoints))
+	v1.GET("/endpoints", strictQuery("tenant_id", "state", "profile", "limit", "cursor"), h(a.listEndpoints))
 	v1.GET("/endpoints/:id", h(a.getEndpoint))
 	v1.PATCH("/endpoints/:id", h(a.updateEndpoint))
 	v1.DELETE("/endpoints/:id", h(a.deleteEndpoint))
@@ -102,12 +114,12 @@ func New(d Deps) http.Handler {
 	v1.POST("/endpoints/:id/unpause", h(a.unpauseEndpoint))
 	v1.POST("/endpoints/:id/replay", h(a.replayEndpoint))
 	v1.POST("/events", h(a.createEvent))
-	v1.GET("/events", h(a.listEvents))
-	v1.GET("/events/:id", h(a.getEvent))
-	v1.GET("/event-types", h(a.listEventTypes))
+	v1.GET("/events", strictQuery("tenant_id", "type", "since", "until", "limit", "cursor"), h(a.listEvents))
+	v1.GET("/events/:id", strictQuery("limit", "cursor"), h(a.getEvent))
+	v1.GET("/event-types", strictQuery("limit", "cursor"), h(a.listEventTypes))
 	v1.POST("/event-types", h(a.createEventType))
 	v1.POST("/event-types/presets/:profile", h(a.loadPreset))
-	v1.GET("/deliveries", h(a.listDeliveries))
+	v1.GET("/deliveries", strictQuery("endpoint_id", "event_id", "status", "since", "until", "limit", "cursor"), h(a.listDeliveries))
 	v1.GET("/deliveries/:id", h(a.getDelivery))
 	v1.POST("/deliveries/:id/retry", h(a.retryDelivery))
 	a.vesselRoutes(v1)

@@ -57,9 +57,9 @@ func toVesselWebhookJSON(e *models.Endpoint, withSecret bool) gin.H {
 }
 
 func (a *API) vesselRoutes(g *gin.RouterGroup) {
-	g.GET("/vessel/webhook", h(a.getVesselWebhook))
+	g.GET("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.getVesselWebhook))
 	g.POST("/vessel/webhook", h(a.createVesselWebhook))
-	g.DELETE("/vessel/webhook", h(a.deleteVesselWebhook))
+	g.DELETE("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.deleteVesselWebhook))
 }
 
 func (a *API) createVesselWebhook(c *gin.Context) error {

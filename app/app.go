@@ -149,7 +149,7 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 		}
 		a.APIURL = "http://" + ln.Addr().String()
 		handler := api.New(api.Deps{Store: a.Store, Temporal: a.Temporal, APIKeys: keys, Logger: log, Metrics: a.Metrics,
-			OneEndpointPerTenant: cfg.OneEndpointPerTenant})
+			OneEndpointPerTenant: cfg.OneEndpointPerTenant, MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant})
 		a.http = &http.Server{
 			Handler:           handler,
 			ReadHeaderTimeout: 10 * time.Second,

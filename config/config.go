@@ -44,7 +44,13 @@ type Config struct {
 	// a second endpoint for a tenant (Vessel's "one webhook per connection",
 	// for every endpoint).
 	OneEndpointPerTenant bool
+	// MaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT: the most
+	// endpoints a tenant may have, which bounds the fan-out of one event.
+	MaxEndpointsPerTenant int
 }
+
+// DefaultMaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT's default.
+const DefaultMaxEndpointsPerTenant = 10000
 
 // Setting describes one environment variable.
 type Setting struct {
@@ -64,6 +70,7 @@ var Settings = []Setting{
 	{"HOOKD_ALLOW_PRIVATE_TARGETS", "true in dev, false otherwise", "true, false, or CIDRs (comma-separated) that deliveries may reach although internal"},
 	{"HOOKD_METRICS_ADDR", "unset", "host:port of a /metrics listener; the API serves /metrics too, so set it for workers"},
 	{"HOOKD_ONE_ENDPOINT_PER_TENANT", "false", "true: a tenant may have one endpoint; POST /v1/endpoints answers 409 for a second (set it alike on every api process)"},
+	{"HOOKD_MAX_ENDPOINTS_PER_TENANT", "10000", "the most endpoints a tenant may have (and so the fan-out of one event); POST /v1/endpoints answers 409 past it"},
 	{"HOOKD_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"HOOKD_LOG_FORMAT", "json (text in dev)", "json or text"},
 }
@@ -180,6 +187,14 @@ func Load(mode Mode, environ []string) (Config, error) {
 	case "false", "0", "no":
 	default:
 		bad("HOOKD_ONE_ENDPOINT_PER_TENANT", "%q is not true or false", v)
+	}
+	c.MaxEndpointsPerTenant = DefaultMaxEndpointsPerTenant
+	if v := get("HOOKD_MAX_ENDPOINTS_PER_TENANT", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad("HOOKD_MAX_ENDPOINTS_PER_TENANT", "%q is not a whole number of at least 1", v)
+		}
+		c.MaxEndpointsPerTenant = n
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("HOOKD_LOG_LEVEL", "info"))); err != nil {
 		bad("HOOKD_LOG_LEVEL", "%q is not debug, info, warn or error", env["HOOKD_LOG_LEVEL"])

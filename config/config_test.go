@@ -41,6 +41,8 @@ func TestInvalidSettingsAreNamed(t *testing.T) {
 		"bad log level":           {ModeDev, []string{"HOOKD_LOG_LEVEL=loud"}, "HOOKD_LOG_LEVEL"},
 		"bad ui port":             {ModeDev, []string{"HOOKD_TEMPORAL_UI_PORT=x"}, "HOOKD_TEMPORAL_UI_PORT"},
 		"bad one endpoint":        {ModeDev, []string{"HOOKD_ONE_ENDPOINT_PER_TENANT=maybe"}, "HOOKD_ONE_ENDPOINT_PER_TENANT"},
+		"bad endpoint maximum":    {ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=many"}, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
+		"zero endpoint maximum":   {ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=0"}, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(tc.mode, tc.env)
@@ -72,6 +74,16 @@ func TestOneEndpointPerTenant(t *testing.T) {
 		require.NoError(t, err, v)
 		require.Equal(t, want, c.OneEndpointPerTenant, v)
 	}
+}
+
+func TestMaxEndpointsPerTenant(t *testing.T) {
+	c, err := Load(ModeDev, nil)
+	require.NoError(t, err)
+	require.Equal(t, DefaultMaxEndpointsPerTenant, c.MaxEndpointsPerTenant)
+	require.Equal(t, 10000, DefaultMaxEndpointsPerTenant)
+	c, err = Load(ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=250"})
+	require.NoError(t, err)
+	require.Equal(t, 250, c.MaxEndpointsPerTenant)
 }
 
 // TestREADMEListsEverySetting: the README's configuration table has a row

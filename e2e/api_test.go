@@ -77,7 +77,7 @@ func TestBadEndpointInputIsRefusedAndWritesNothing(t *testing.T) {
 			"bad schedule":          {valid(map[string]any{"retry_schedule": []string{"soon"}}), 422, "retry_schedule"},
 			"negative schedule":     {valid(map[string]any{"retry_schedule": []string{"-1m"}}), 422, "retry_schedule"},
 			"reserved header":       {valid(map[string]any{"headers": map[string]string{"Host": "evil"}}), 422, "headers"},
-			"header injection":      {valid(map[string]any{"headers": map[string]string{"X-A": "a\r\nX-B: b"}}), 422, "headers"},
+			"header injection":      {valid(map[string]any{"headers": map[string]string{"X-A": "a\r\nX-B: b"}}), 422, "headers.X-A"},
 			"short standard secret": {valid(map[string]any{"secret": "whsec_abc"}), 422, "secret"},
 			"zero pause threshold":  {valid(map[string]any{"pause_threshold": 0}), 422, "pause_threshold"},
 			"not json":              {"{url:", 400, ""},

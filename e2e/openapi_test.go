@@ -218,7 +218,13 @@ func TestOpenAPIExamplesAreAcceptedAndAnswersMatchTheDocument(t *testing.T) {
 		status, out := o.call("PATCH", "/v1/endpoints/{id}", id(exampleEP), nil, ex.value)
 		require.Equal(t, http.StatusOK, status, "example %s: %v", ex.name, out)
 		for field, want := range ex.value {
-			if field != "secret" {
+			switch field {
+			case "secret":
+			case "secret_headers": // and those secret by name
+				require.Subset(t, out[field], want, "example %s changed %s", ex.name, field)
+			case "headers": // shown with the secret ones redacted
+				require.Equal(t, redactedHeaders(want, out["secret_headers"]), out[field], "example %s changed %s", ex.name, field)
+			default:
 				require.Equal(t, want, out[field], "example %s changed %s", ex.name, field)
 			}
 		}
@@ -348,4 +354,17 @@ func eventTypeExists(t *testing.T, c *client, name string) bool {
 		}
 		cursor = "&cursor=" + url.QueryEscape(next)
 	}
+}
+
+// redactedHeaders is headers (a JSON object) as an endpoint answer shows it:
+// the value of each name in secret (a JSON array) redacted.
+func redactedHeaders(headers, secret any) map[string]any {
+	out := map[string]any{}
+	for k, v := range headers.(map[string]any) {
+		out[k] = v
+	}
+	for _, k := range secret.([]any) {
+		out[k.(string)] = models.RedactedValue
+	}
+	return out
 }

@@ -44,10 +44,14 @@ type Endpoint struct {
 	Secret         string            `gorm:"size:255;not null"`
 	RetiredSecrets []RetiredSecret   `gorm:"serializer:json"`
 	Headers        map[string]string `gorm:"serializer:json"`
-	RetrySchedule  Schedule          `gorm:"serializer:json;not null"`
-	TimeoutMS      int64             `gorm:"not null"`
-	PauseThreshold int               `gorm:"not null"`
-	State          string            `gorm:"size:16;not null;index"`
+	// SecretHeaders are the custom headers (canonical names) marked secret;
+	// some are secret by default (see SecretByDefault). Their values are
+	// sent, never shown.
+	SecretHeaders  []string `gorm:"serializer:json"`
+	RetrySchedule  Schedule `gorm:"serializer:json;not null"`
+	TimeoutMS      int64    `gorm:"not null"`
+	PauseThreshold int      `gorm:"not null"`
+	State          string   `gorm:"size:16;not null;index"`
 	PausedAt       *time.Time
 	PauseReason    string `gorm:"size:1024;not null;default:''"`
 	// ConsecutiveFailures is the endpoint's current run of failed attempts.
@@ -110,6 +114,48 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *Endpoint) error {
 	return nil
 }
 
+// ErrTooManyEndpoints is returned by CreateEndpointWithin when the tenant
+// already has the most endpoints allowed.
+var ErrTooManyEndpoints = errors.New("the tenant has the most endpoints allowed")
+
+// CreateEndpointWithin inserts e unless its tenant already has max
+// endpoints (ErrTooManyEndpoints). Creates for one tenant are serialised —
+// by a transaction-scoped advisory lock on PostgreSQL, by SQLite's single
+// writer — so concurrent ones cannot pass max together.
+func (s *Store) CreateEndpointWithin(ctx context.Context, e *Endpoint, max int) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.Dialect() == "postgres" {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockKey("endpoints of tenant "+e.TenantID)).Error; err != nil {
+				return err
+			}
+		}
+		var n int64
+		if err := tx.Model(&Endpoint{}).Where("tenant_id = ?", e.TenantID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n >= int64(max) {
+			return ErrTooManyEndpoints
+		}
+		return tx.Create(e).Error
+	})
+	if errors.Is(err, ErrTooManyEndpoints) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("create endpoint: %w", err)
+	}
+	return nil
+}
+
+// CountEndpoints counts the tenant's endpoints.
+func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&Endpoint{}).Where("tenant_id = ?", tenantID).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count endpoints of tenant %s: %w", tenantID, err)
+	}
+	return n, nil
+}
+
 // GetEndpoint loads one endpoint by id; ErrNotFound if there is none.
 func (s *Store) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
 	var e Endpoint
@@ -161,19 +207,43 @@ func (s *Store) ListEndpoints(ctx context.Context, f EndpointFilter) ([]Endpoint
 	return out, nil
 }
 
-// UpdateEndpoint writes every field of e. It fails with ErrNotFound if the
-// endpoint was deleted meanwhile.
-func (s *Store) UpdateEndpoint(ctx context.Context, e *Endpoint) error {
+// updatableColumns are the endpoint columns UpdateEndpoint may write: the
+// settings a user changes. The secret's rotation, the tenant, the state and
+// the health counters have operations of their own.
+var updatableColumns = map[string]bool{
+	"url": true, "description": true, "event_types": true, "profile": true, "secret": true,
+	"headers": true, "secret_headers": true, "retry_schedule": true, "timeout_ms": true, "pause_threshold": true,
+}
+
+// UpdateEndpoint writes the named columns of e, and updated_at, and nothing
+// else: a change another request made meanwhile to any other column (a
+// secret rotation, a pause) is kept. It returns the endpoint as stored after
+// the write, and ErrNotFound if it was deleted meanwhile.
+func (s *Store) UpdateEndpoint(ctx context.Context, e *Endpoint, columns ...string) (*Endpoint, error) {
+	for _, c := range columns {
+		if !updatableColumns[c] {
+			return nil, fmt.Errorf("update endpoint %s: column %q cannot be updated", e.ID, c)
+		}
+	}
 	e.UpdatedAt = time.Now().UTC()
-	res := s.db.WithContext(ctx).Select("*").Omit("created_at", "state", "paused_at", "pause_reason", "consecutive_failures", "health_seq").
-		Where("id = ?", e.ID).Updates(e)
-	if res.Error != nil {
-		return fmt.Errorf("update endpoint %s: %w", e.ID, res.Error)
+	var out Endpoint
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Endpoint{}).Select(append(columns, "updated_at")).Where("id = ?", e.ID).Updates(e)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return tx.Take(&out, "id = ?", e.ID).Error
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
 	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
+	if err != nil {
+		return nil, fmt.Errorf("update endpoint %s: %w", e.ID, err)
 	}
-	return nil
+	return &out, nil
 }
 
 // DeleteEndpoint removes an endpoint and marks its unfinished deliveries

@@ -10,14 +10,14 @@ import (
 )
 
 // Event is something that happened in the sender's product, accepted once per
-// idempotency key.
+// idempotency key of its tenant.
 type Event struct {
 	ID             string    `gorm:"primaryKey;size:40"`
-	TenantID       string    `gorm:"size:255;not null;index:idx_events_tenant"`
+	TenantID       string    `gorm:"size:255;not null;index:idx_events_tenant;uniqueIndex:idx_events_tenant_idempotency_key,priority:1"`
 	Type           string    `gorm:"size:255;not null;index"`
 	Payload        string    `gorm:"type:text;not null"` // the JSON object as received, key order kept
 	OccurredAt     time.Time `gorm:"not null"`
-	IdempotencyKey string    `gorm:"size:255;not null;uniqueIndex"`
+	IdempotencyKey string    `gorm:"size:255;not null;uniqueIndex:idx_events_tenant_idempotency_key,priority:2"`
 	RequestHash    string    `gorm:"size:64;not null"` // sha256 of the canonical request, to tell a retry from a conflicting reuse of the key
 	CreatedAt      time.Time
 }
@@ -34,11 +34,16 @@ type Ingested struct {
 	Replayed bool
 }
 
+// legacyIdempotencyIndex is the unique index on idempotency_key alone that
+// hookd created before keys were scoped per tenant. AutoMigrate creates the
+// new index but drops no old one, so Migrate drops this one.
+const legacyIdempotencyIndex = "idx_events_idempotency_key"
+
 // IngestEvent stores ev and one pending delivery per endpoint in a single
 // transaction, so either the event and all its deliveries are durable or
-// nothing is. If ev.IdempotencyKey was used before with the same RequestHash,
-// the earlier event and its deliveries are returned with Replayed set; with a
-// different hash it fails with ErrIdempotencyConflict.
+// nothing is. If ev's tenant used ev.IdempotencyKey before with the same
+// RequestHash, the earlier event and its deliveries are returned with
+// Replayed set; with a different hash it fails with ErrIdempotencyConflict.
 func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint) (Ingested, error) {
 	deliveries := make([]Delivery, len(endpoints))
 	for i, ep := range endpoints {
@@ -51,8 +56,9 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint)
 			UpdatedAt:  ev.CreatedAt,
 		}
 	}
-	// The unique index on idempotency_key decides: a key seen before (or
-	// written by a concurrent request that won the race) fails the insert.
+	// The unique index on (tenant_id, idempotency_key) decides: a key seen
+	// before (or written by a concurrent request that won the race) fails
+	// the insert.
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&ev).Error; err != nil {
 			return err
@@ -69,18 +75,37 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint)
 		return Ingested{}, fmt.Errorf("ingest event: %w", err)
 	}
 	// The key exists, written by an earlier request or a concurrent one that won the race.
-	var prior Event
-	if err := s.db.WithContext(ctx).Take(&prior, "idempotency_key = ?", ev.IdempotencyKey).Error; err != nil {
-		return Ingested{}, fmt.Errorf("load event by idempotency key: %w", err)
+	prior, found, err := s.PriorEvent(ctx, ev.TenantID, ev.IdempotencyKey, ev.RequestHash)
+	if err != nil {
+		return Ingested{}, err
 	}
-	if prior.RequestHash != ev.RequestHash {
-		return Ingested{}, ErrIdempotencyConflict
+	if !found {
+		return Ingested{}, fmt.Errorf("ingest event: idempotency key of tenant %s conflicts but is not found", ev.TenantID)
+	}
+	return prior, nil
+}
+
+// PriorEvent finds the event the tenant already stored under key. found is
+// false if there is none. If there is one and its RequestHash is hash, it is
+// returned with its deliveries and Replayed set; with another hash the error
+// is ErrIdempotencyConflict.
+func (s *Store) PriorEvent(ctx context.Context, tenantID, key, hash string) (in Ingested, found bool, err error) {
+	var prior Event
+	err = s.db.WithContext(ctx).Take(&prior, "tenant_id = ? AND idempotency_key = ?", tenantID, key).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Ingested{}, false, nil
+	}
+	if err != nil {
+		return Ingested{}, false, fmt.Errorf("load event by idempotency key: %w", err)
+	}
+	if prior.RequestHash != hash {
+		return Ingested{}, true, ErrIdempotencyConflict
 	}
 	var prev []Delivery
 	if err := s.db.WithContext(ctx).Where("event_id = ?", prior.ID).Order("id").Find(&prev).Error; err != nil {
-		return Ingested{}, fmt.Errorf("load deliveries of event %s: %w", prior.ID, err)
+		return Ingested{}, true, fmt.Errorf("load deliveries of event %s: %w", prior.ID, err)
 	}
-	return Ingested{Event: prior, Deliveries: prev, Replayed: true}, nil
+	return Ingested{Event: prior, Deliveries: prev, Replayed: true}, true, nil
 }
 
 // GetEvent loads one event by id; ErrNotFound if there is none.

@@ -114,6 +114,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := backfillReconcile(db.Session(&gorm.Session{NewDB: true})); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
+		// Dropped after the index that replaces it exists, so keys stay unique throughout.
+		if db.Migrator().HasIndex(&Event{}, legacyIdempotencyIndex) {
+			if err := db.Migrator().DropIndex(&Event{}, legacyIdempotencyIndex); err != nil {
+				return fmt.Errorf("migrate: drop index %s: %w", legacyIdempotencyIndex, err)
+			}
+		}
 		return nil
 	})
 }
@@ -139,9 +145,12 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func(*gorm.DB) error) 
 }
 
 // migrationLockKey is the PostgreSQL advisory lock that serialises migrations.
-func migrationLockKey() int64 {
+func migrationLockKey() int64 { return lockKey("hookd-migrations") }
+
+// lockKey is the PostgreSQL advisory lock key of name.
+func lockKey(name string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("hookd-migrations"))
+	h.Write([]byte(name))
 	return int64(h.Sum64() >> 1)
 }
 
