@@ -233,30 +233,31 @@ func main() {
 	pub.setPhase("after the Temporal restart")
 	pub.waitAccepted("after the Temporal restart", 5, 3*time.Minute)
 
-	// Fault 4: hookd's own database down, Temporal up, while deliveries
-	// wait between retries (their retries come due during the outage).
-	waitFor("deliveries waiting between retries", 2*time.Minute, func() bool { return rcv.waiting() >= 10 })
-	log.Printf("fault: stop hookd's PostgreSQL for %s, Temporal's stays up (%d accepted so far, %d deliveries waiting between retries)",
-		*outage, pub.acceptedN.Load(), rcv.waiting())
-	pub.setPhase("hookd's database down")
-	t.pg("stop", "hookd")
-	time.Sleep(*outage)
-	t.pg("start", "hookd")
-	log.Printf("fault: hookd's PostgreSQL is back")
+	// pgOutage stops PostgreSQL instances for -outage while deliveries wait
+	// between retries (their retries come due during the outage), then
+	// starts them again.
+	pgOutage := func(what string, names ...string) {
+		waitFor("deliveries waiting between retries", 2*time.Minute, func() bool { return rcv.waiting() >= 10 })
+		log.Printf("fault: stop %s for %s (%d accepted so far, %d deliveries waiting between retries)",
+			what, *outage, pub.acceptedN.Load(), rcv.waiting())
+		pub.setPhase(what + " down")
+		for _, name := range names {
+			t.pg("stop", name)
+		}
+		time.Sleep(*outage)
+		for i := len(names) - 1; i >= 0; i-- {
+			t.pg("start", names[i])
+		}
+		log.Printf("fault: %s back", what)
+	}
+
+	// Fault 4: hookd's own database down, Temporal's up.
+	pgOutage("hookd's PostgreSQL (Temporal's stays up)", "hookd")
 	pub.setPhase("after hookd's database came back")
 	pub.waitAccepted("after hookd's database came back", 5, 3*time.Minute)
 
 	// Fault 5: all of PostgreSQL down (Temporal's instance and hookd's).
-	waitFor("deliveries waiting between retries", 2*time.Minute, func() bool { return rcv.waiting() >= 10 })
-	log.Printf("fault: stop both PostgreSQL instances for %s (%d accepted so far, %d deliveries waiting between retries)",
-		*outage, pub.acceptedN.Load(), rcv.waiting())
-	pub.setPhase("all of PostgreSQL down")
-	t.pg("stop", "hookd")
-	t.pg("stop", "temporal")
-	time.Sleep(*outage)
-	t.pg("start", "temporal")
-	t.pg("start", "hookd")
-	log.Printf("fault: both PostgreSQL instances are back")
+	pgOutage("both PostgreSQL instances", "hookd", "temporal")
 	pub.setPhase("after the faults")
 
 	// Keep publishing until enough events were accepted after the last
