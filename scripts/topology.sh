@@ -68,17 +68,17 @@ free_port() {
   done
 }
 
-# pg_dir is where instance $1 keeps its data: $RUN/pg-$1, or, when the
-# postgres user cannot reach $RUN (a checkout under /root), a symlink from
-# there to a directory of its own under /tmp.
-pg_dir() { echo "$RUN/pg-$1"; }
+# pg_dir is where instance $1 keeps its data (and its server.log):
+# $RUN/pg-$1, or, when the postgres user cannot reach $RUN (a checkout
+# under /root), a directory of its own under /tmp that $RUN/pg-$1 links to.
+# It answers the resolved path, which is the one the postgres user can use.
+pg_dir() { readlink -f "$RUN/pg-$1"; }
 
 pg_init() {
-  local name=$1 port=$2 dir
-  dir=$(pg_dir "$name")
+  local name=$1 port=$2 dir=$RUN/pg-$1
   # A previous run's instance still up (its runner was SIGKILLed): ours, stop it.
   if [ -f "$dir/postmaster.pid" ]; then
-    as_pg "$PGBIN/pg_ctl" -D "$dir/" -m immediate -w stop >/dev/null 2>&1 || true
+    as_pg "$PGBIN/pg_ctl" -D "$(pg_dir "$name")" -m immediate -w stop >/dev/null 2>&1 || true
   fi
   if [ -L "$dir" ]; then
     local target
@@ -101,7 +101,8 @@ pg_init() {
   else
     mkdir -p "$dir" && chmod 700 "$dir"
   fi
-  as_pg "$PGBIN/initdb" -D "$dir/" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$RUN/pg-$name-initdb.log" 2>&1 ||
+  dir=$(pg_dir "$name")
+  as_pg "$PGBIN/initdb" -D "$dir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$RUN/pg-$name-initdb.log" 2>&1 ||
     { cat "$RUN/pg-$name-initdb.log" >&2; exit 1; }
   cat >>"$dir/postgresql.conf" <<EOF
 # scripts/topology.sh: loopback only, no unix socket, a port of its own.
@@ -113,16 +114,12 @@ EOF
 }
 
 pg_ctl_do() {
-  local action=$1 name=$2 dir log
+  local action=$1 name=$2 dir
   dir=$(pg_dir "$name")
-  log=$RUN/pg-$name.log
-  [ -f "$dir/PG_VERSION" ] || { echo "topology: no instance $dir (run setup)" >&2; exit 1; }
+  [ -f "$dir/PG_VERSION" ] || { echo "topology: no instance $RUN/pg-$name (run setup)" >&2; exit 1; }
   case "$action" in
-    start)
-      touch "$log"
-      [ "$(id -u)" = 0 ] && chown postgres "$log"
-      as_pg "$PGBIN/pg_ctl" -D "$dir/" -l "$log" -w -t 60 start >/dev/null ;;
-    stop) as_pg "$PGBIN/pg_ctl" -D "$dir/" -m immediate -w -t 60 stop >/dev/null ;;
+    start) as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null ;;
+    stop) as_pg "$PGBIN/pg_ctl" -D "$dir" -m immediate -w -t 60 stop >/dev/null ;;
     *) echo "usage: $0 pg start|stop temporal|hookd" >&2; exit 2 ;;
   esac
 }

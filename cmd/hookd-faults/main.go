@@ -113,7 +113,7 @@ func main() {
 		outage    = flag.Duration("outage", 3*time.Minute, "how long each PostgreSQL outage lasts")
 		afterLast = flag.Int("after-faults", 20, "events that must be accepted after the last fault before publishing stops")
 		wait      = flag.Duration("wait", 5*time.Minute, "how long to wait at most for every delivery after publishing")
-		stall     = flag.Duration("stall", 90*time.Second, "stop waiting when no missing delivery arrived for this long")
+		stall     = flag.Duration("stall", 150*time.Second, "stop waiting when no missing delivery arrived for this long (over the reconciler's 1 min grace + 30 s pass)")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
