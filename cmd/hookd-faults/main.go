@@ -232,6 +232,7 @@ func main() {
 	log.Printf("fault: Temporal server is back")
 	pub.setPhase("after the Temporal restart")
 	pub.waitAccepted("after the Temporal restart", 5, 3*time.Minute)
+	rcv.waitDelivered("after the Temporal restart", 10, 3*time.Minute)
 
 	// pgOutage stops PostgreSQL instances for -outage while deliveries wait
 	// between retries (their retries come due during the outage), then
@@ -255,6 +256,7 @@ func main() {
 	pgOutage("hookd's PostgreSQL (Temporal's stays up)", "hookd")
 	pub.setPhase("after hookd's database came back")
 	pub.waitAccepted("after hookd's database came back", 5, 3*time.Minute)
+	rcv.waitDelivered("after hookd's database came back", 10, 3*time.Minute)
 
 	// Fault 5: all of PostgreSQL down (Temporal's instance and hookd's).
 	pgOutage("both PostgreSQL instances", "hookd", "temporal")
@@ -297,7 +299,7 @@ func main() {
 	fmt.Printf("processes that exited unbidden (restarted, as a supervisor would): %s\n", t.unbidden())
 	fmt.Println("events accepted by phase:")
 	for _, ph := range pub.phases() {
-		fmt.Printf("  %-36s %d\n", ph.name, ph.n)
+		fmt.Printf("  %-48s %d\n", ph.name, ph.n)
 	}
 	fmt.Printf("%-8s %9s %9s %10s %6s\n", "receiver", "expected", "delivered", "duplicates", "lost")
 	var expected, delivered, dups int
@@ -779,6 +781,24 @@ func newReceivers(kinds []string) *receivers {
 		r.urls = append(r.urls, "http://"+ln.Addr().String()+"/hook")
 	}
 	return r
+}
+
+// waitDelivered waits until the receivers answered n more 2xx from now:
+// hookd delivers again before the next fault.
+func (r *receivers) waitDelivered(phase string, n int, d time.Duration) {
+	delivered := func() int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		total := 0
+		for _, m := range r.got {
+			for _, c := range m {
+				total += c
+			}
+		}
+		return total
+	}
+	from := delivered()
+	waitFor(fmt.Sprintf("%d deliveries %s", n, phase), d, func() bool { return delivered() >= from+n })
 }
 
 // waiting counts the deliveries between retries: events a receiver that
