@@ -29,10 +29,10 @@ vet: ## gofmt and go vet
 services: ## make sure the test services are there: PostgreSQL on 127.0.0.1:5432, Node.js
 	@bash scripts/test-services.sh
 
-topology: ## the production topology from real processes: PostgreSQL, Temporal on PostgreSQL, 1 api, 2 workers
+topology: ## the production topology from real processes, on free ports: 2 own PostgreSQL instances (initdb under .topology), Temporal, 1 api, 2 workers
 	bash scripts/topology.sh up
 
-faults: ## fault test on that topology: kill -9 a worker and the api, restart PostgreSQL; 0 losses or it fails
+faults: ## fault test on that topology (its own PostgreSQL): kill -9 worker, api, Temporal; 3-min database outages; hostile receivers; 0 losses or it fails (~12 min)
 	bash scripts/topology.sh setup
 	$(GO) run ./cmd/hookd-faults
 

@@ -1,11 +1,13 @@
 // Package metrics holds hookd's Prometheus metrics. Counters and histograms
 // are updated where things happen (ingest, attempts, pauses); the gauges of
-// paused endpoints and held deliveries are read from the store at scrape time.
+// paused endpoints and held deliveries are read from the store by the process
+// on an interval (RefreshGauges, KeepGaugesFresh), never by a scrape.
 package metrics
 
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +25,8 @@ type Metrics struct {
 	Attempts           *prometheus.CounterVec // outcome: succeeded, failed
 	AttemptLatency     *prometheus.HistogramVec
 	DeliveriesHeld     prometheus.Counter
+
+	gauges *storeGauges // nil without a Gauges
 }
 
 // Gauges reads the current paused and held counts.
@@ -31,7 +35,10 @@ type Gauges interface {
 	CountAllHeld(ctx context.Context) (int64, error)
 }
 
-// New creates the collectors; g may be nil (no gauges).
+// New creates the collectors; g may be nil (no gauges). With g, the gauges
+// hookd_endpoints_paused and hookd_deliveries_held show what the last
+// RefreshGauges read (and are absent until one succeeded): a scrape never
+// reads g.
 func New(g Gauges) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
@@ -53,26 +60,88 @@ func New(g Gauges) *Metrics {
 	reg.MustRegister(m.EventsAccepted, m.DeliveriesStarted, m.DeliveriesFinished, m.Attempts, m.AttemptLatency, m.DeliveriesHeld,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	if g != nil {
-		reg.MustRegister(
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookd_endpoints_paused", Help: "Endpoints paused now."},
-				gauge(g.CountPausedEndpoints)),
-			prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "hookd_deliveries_held", Help: "Deliveries held now."},
-				gauge(g.CountAllHeld)),
-		)
+		m.gauges = &storeGauges{
+			store:  g,
+			paused: prometheus.NewDesc("hookd_endpoints_paused", "Endpoints paused now (as last read from the store; hookd reads it every few seconds).", nil, nil),
+			held:   prometheus.NewDesc("hookd_deliveries_held", "Deliveries held now (as last read from the store; hookd reads it every few seconds).", nil, nil),
+		}
+		reg.MustRegister(m.gauges)
 	}
 	return m
 }
 
-func gauge(f func(context.Context) (int64, error)) func() float64 {
-	return func() float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		n, err := f(ctx)
-		if err != nil {
-			return -1
-		}
-		return float64(n)
+// RefreshGauges reads the paused and held counts from the store once. On
+// error the gauges keep their last values. Without a Gauges it does nothing.
+func (m *Metrics) RefreshGauges(ctx context.Context) error {
+	if m == nil || m.gauges == nil {
+		return nil
 	}
+	return m.gauges.refresh(ctx)
+}
+
+// KeepGaugesFresh calls RefreshGauges every interval until ctx is done,
+// passing its errors to onErr.
+func (m *Metrics) KeepGaugesFresh(ctx context.Context, every time.Duration, onErr func(error)) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, every)
+		err := m.RefreshGauges(rctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			onErr(err)
+		}
+	}
+}
+
+// storeGauges is the collector of the two gauges: it serves both from one
+// snapshot, so a scrape sees counts read together.
+type storeGauges struct {
+	store        Gauges
+	paused, held *prometheus.Desc
+
+	mu             sync.Mutex
+	read           bool // a refresh has succeeded
+	nPaused, nHeld int64
+}
+
+func (g *storeGauges) refresh(ctx context.Context) error {
+	// Held first: a delivery is held only after its endpoint was paused and
+	// released only after it was unpaused, so counts read in this order
+	// never show held deliveries without the pause that holds them.
+	held, err := g.store.CountAllHeld(ctx)
+	if err != nil {
+		return err
+	}
+	paused, err := g.store.CountPausedEndpoints(ctx)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	g.read, g.nPaused, g.nHeld = true, paused, held
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *storeGauges) Describe(ch chan<- *prometheus.Desc) {
+	ch <- g.paused
+	ch <- g.held
+}
+
+func (g *storeGauges) Collect(ch chan<- prometheus.Metric) {
+	g.mu.Lock()
+	read, paused, held := g.read, g.nPaused, g.nHeld
+	g.mu.Unlock()
+	if !read {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(g.paused, prometheus.GaugeValue, float64(paused))
+	ch <- prometheus.MustNewConstMetric(g.held, prometheus.GaugeValue, float64(held))
 }
 
 // ObserveAttempt records one attempt.

@@ -1,11 +1,24 @@
-// Command hookd-faults is the fault test of the production topology: while
-// events flow to loopback receivers it kills worker1 with SIGKILL while
-// worker1 itself holds attempts in flight, kills the api with SIGKILL right
-// after it answered 2xx, and restarts PostgreSQL while events are still
-// being published. Then it checks that every accepted event reached every
-// endpoint at least once, and reports events, deliveries, duplicates and
-// losses. It exits 1 on any loss, and stops every process it started on
-// every exit path (failure, timeout, Ctrl-C included).
+// Command hookd-faults is the fault test of the production topology
+// (scripts/topology.sh: two PostgreSQL instances of its own, one for
+// Temporal's persistence and one for hookd's database, a Temporal server, an
+// api and two workers, all on free loopback ports). While events flow to
+// loopback receivers (plain ones; ones that fail the first attempt of each
+// event; one answering binary bodies with NUL bytes; one that hangs past the
+// endpoint's attempt timeout on the first attempt) it:
+//
+//   - kills worker1 with SIGKILL while worker1 itself holds attempts in flight,
+//   - kills the api with SIGKILL right after it answered 2xx,
+//   - kills the Temporal server with SIGKILL and starts it again,
+//   - stops hookd's PostgreSQL instance (immediate: connections refused) for
+//     -outage while Temporal stays up, with deliveries waiting between retries,
+//   - stops both PostgreSQL instances (Temporal's and hookd's: the whole
+//     database tier) for -outage.
+//
+// Then it checks that every accepted event reached every endpoint at least
+// once, and reports events, deliveries, duplicates and losses, per kind of
+// receiver. It exits 1 on any loss, and stops every process it started (the
+// PostgreSQL instances included) on every exit path (failure, timeout,
+// Ctrl-C). It never touches a process, server or port it did not start.
 //
 // Run it with `make faults` (which first runs scripts/topology.sh setup).
 package main
@@ -67,18 +80,44 @@ func fatalf(format string, args ...any) {
 	exit(1)
 }
 
+// The kinds of receiver, one endpoint each except plain (-endpoints of them).
+const (
+	plain   = "plain"   // 200 after 50ms
+	flaky   = "flaky"   // 500 on the first attempt of each event, then 200
+	binary  = "binary"  // 500 then 200, both with a binary body full of NUL bytes
+	hanging = "hanging" // the first attempt of each event hangs past the endpoint's timeout, then 200
+)
+
+// binaryBody is what the binary receiver answers: not UTF-8, NUL bytes.
+var binaryBody = []byte("\x00\xff\xfe\x00binary\x00\x80\x81\xc3\x28\x00")
+
+// hangingTimeout is the hanging endpoint's attempt timeout; its receiver
+// holds a first attempt for hangFor, well past it.
+const (
+	hangingTimeout = "2s"
+	hangFor        = 8 * time.Second
+)
+
+// retriedSchedule is the retry schedule of the endpoints whose receivers
+// fail first attempts: short, so deliveries are always waiting between
+// retries, and no gap over 30s, so a minute and a half without progress
+// means nothing more will come.
+var retriedSchedule = []string{"10s", "20s", "30s", "30s", "30s", "30s", "30s", "30s", "30s", "30s"}
+
 func main() {
 	var (
 		dir       = flag.String("dir", ".topology", "the topology dir made by scripts/topology.sh setup")
 		bin       = flag.String("bin", "bin", "where hookd and temporal-server are")
-		events    = flag.Int("events", 150, "events to publish at least (publishing goes on until the faults are over)")
-		endpoints = flag.Int("endpoints", 3, "endpoints (each gets every event)")
-		rate      = flag.Int("rate", 15, "events published per second")
-		afterPG   = flag.Int("after-restart", 30, "events that must be accepted after PostgreSQL came back before publishing stops")
-		wait      = flag.Duration("wait", 4*time.Minute, "how long to wait for every delivery after publishing")
+		endpoints = flag.Int("endpoints", 3, "plain endpoints (each gets every event), besides one flaky, one binary and one hanging")
+		rate      = flag.Int("rate", 3, "events published per second")
+		outage    = flag.Duration("outage", 3*time.Minute, "how long each PostgreSQL outage lasts")
+		afterLast = flag.Int("after-faults", 20, "events that must be accepted after the last fault before publishing stops")
+		wait      = flag.Duration("wait", 5*time.Minute, "how long to wait at most for every delivery after publishing")
+		stall     = flag.Duration("stall", 150*time.Second, "stop waiting when no missing delivery arrived for this long (over the reconciler's 1 min grace + 30 s pass)")
 	)
 	flag.Parse()
 	log.SetFlags(log.Ltime | log.Lmicroseconds)
+	began := time.Now()
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -87,41 +126,69 @@ func main() {
 		fatalf("got %s", s)
 	}()
 
-	for _, addr := range []string{"127.0.0.1:7233", apiAddr, "127.0.0.1:9101", "127.0.0.1:9102"} {
+	dirAbs, _ := filepath.Abs(*dir)
+	binAbs, _ := filepath.Abs(*bin)
+	te := readTopologyEnv(dirAbs)
+	if te["TOPOLOGY_OWN_PG"] != "1" {
+		fatalf("the fault test stops and starts PostgreSQL: it runs only on the instances scripts/topology.sh setup makes (unset TOPOLOGY_PG)")
+	}
+	apiAddr = te["TOPOLOGY_API_ADDR"]
+	key = apiKey(dirAbs)
+	temporalAddr := te["TOPOLOGY_TEMPORAL_ADDR"]
+	w1, w2 := te["TOPOLOGY_WORKER1_METRICS_ADDR"], te["TOPOLOGY_WORKER2_METRICS_ADDR"]
+	for _, addr := range []string{temporalAddr, apiAddr, w1, w2,
+		"127.0.0.1:" + te["TOPOLOGY_PG_TEMPORAL_PORT"], "127.0.0.1:" + te["TOPOLOGY_PG_HOOKD_PORT"]} {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
-			fatalf("%s is already in use (a leftover temporal-server or hookd?); stop it first", addr)
+			fatalf("%s is already in use (taken since scripts/topology.sh setup picked it?); run make faults again", addr)
 		}
 	}
 
-	dirAbs, _ := filepath.Abs(*dir)
-	binAbs, _ := filepath.Abs(*bin)
-	t := &topology{dir: dirAbs, bin: binAbs, env: topologyEnv()}
+	scriptAbs, _ := filepath.Abs("scripts/topology.sh")
+	t := &topology{dir: dirAbs, bin: binAbs, script: scriptAbs, procs: map[string]*proc{}}
 	onExit(t.stopAll)
+	t.pg("start", "temporal")
+	t.pg("start", "hookd")
+	temporalArgs := []string{"--root", dirAbs, "--config", "config", "--env", "development-postgres12", "--allow-no-auth", "start"}
+	t.start("temporal", filepath.Join(binAbs, "temporal-server"), temporalArgs...)
+	waitPort(temporalAddr, 2*time.Minute)
+	t.startHookd("worker1", "worker", "HOOKD_METRICS_ADDR="+w1)
+	t.startHookd("worker2", "worker", "HOOKD_METRICS_ADDR="+w2)
+	t.startHookd("api", "api", "HOOKD_API_ADDR="+apiAddr)
+	waitHTTP("http://"+apiAddr+"/healthz", 2*time.Minute)
 
-	t.temporal = t.start("temporal", filepath.Join(binAbs, "temporal-server"), nil,
-		"--root", dirAbs, "--config", "config", "--env", "development-postgres12", "--allow-no-auth", "start")
-	waitPort("127.0.0.1:7233", 90*time.Second)
-	t.worker1 = t.startHookd("worker1", "worker", "HOOKD_METRICS_ADDR=127.0.0.1:9101")
-	t.worker2 = t.startHookd("worker2", "worker", "HOOKD_METRICS_ADDR=127.0.0.1:9102")
-	t.api = t.startHookd("api", "api", "HOOKD_API_ADDR="+apiAddr)
-	waitHTTP("http://"+apiAddr+"/healthz", 90*time.Second)
-
-	rcv := newReceivers(*endpoints)
+	kinds := []string{}
+	for range *endpoints {
+		kinds = append(kinds, plain)
+	}
+	kinds = append(kinds, flaky, binary, hanging)
+	rcv := newReceivers(kinds)
 	onExit(rcv.close)
-	for i := range *endpoints {
-		status, body := call("POST", "/v1/endpoints", "", map[string]any{
-			"url": rcv.urls[i], "tenant_id": "faults", "retry_schedule": []string{"1s", "2s", "5s", "10s", "30s"}})
-		if status != http.StatusCreated {
-			fatalf("create endpoint: %d %s", status, body)
+	endpointIDs := make([]string, len(kinds))
+	for i, k := range kinds {
+		ep := map[string]any{"url": rcv.urls[i], "tenant_id": "faults", "description": k,
+			"retry_schedule": []string{"1s", "2s", "5s", "10s", "30s"}}
+		if k != plain {
+			// Failed first attempts would pause them at the default threshold.
+			ep["retry_schedule"], ep["pause_threshold"] = retriedSchedule, 10000
 		}
+		if k == hanging {
+			ep["timeout"] = hangingTimeout
+		}
+		status, body := call("POST", "/v1/endpoints", "", ep)
+		if status != http.StatusCreated {
+			fatalf("create %s endpoint: %d %s", k, status, body)
+		}
+		var created struct{ ID string }
+		_ = json.Unmarshal(body, &created)
+		endpointIDs[i] = created.ID
 	}
 
 	// Publish until told to stop; a client retries a request with the same
 	// key until it gets a 2xx, so every key published ends up accepted.
 	pub := &publisher{rate: *rate, answered: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	pub.setPhase("before the faults")
 	go pub.run()
-
 	// Fault 1: SIGKILL worker1 while worker1 itself holds attempts in flight.
 	// The receivers hold every request they get until released, and an
 	// attempt is worker1's when the client end of its connection is a socket
@@ -129,15 +196,15 @@ func main() {
 	time.Sleep(3 * time.Second)
 	release := rcv.hold()
 	var mine, all int
-	waitFor("worker1 to hold an attempt in flight", 30*time.Second, func() bool {
-		mine, all = rcv.inFlightOf(t.worker1.Process.Pid)
+	waitFor("worker1 to hold an attempt in flight", time.Minute, func() bool {
+		mine, all = rcv.inFlightOf(t.pid("worker1"))
 		return mine > 0
 	})
-	log.Printf("fault: kill -9 worker1 (pid %d) holding %d of the %d attempts in flight", t.worker1.Process.Pid, mine, all)
-	t.kill(t.worker1)
+	log.Printf("fault: kill -9 worker1 (pid %d) holding %d of the %d attempts in flight", t.pid("worker1"), mine, all)
+	t.kill("worker1")
 	time.Sleep(300 * time.Millisecond) // let the receivers see worker1's connections close
 	release()
-	t.worker1 = t.startHookd("worker1", "worker", "HOOKD_METRICS_ADDR=127.0.0.1:9101")
+	t.startHookd("worker1", "worker", "HOOKD_METRICS_ADDR="+w1)
 
 	// Fault 2: SIGKILL the api right after it answered a 2xx.
 	time.Sleep(2 * time.Second)
@@ -146,101 +213,221 @@ func main() {
 	}
 	select {
 	case <-pub.answered:
-	case <-time.After(30 * time.Second):
-		fatalf("the api answered no 2xx within 30s")
+	case <-time.After(time.Minute):
+		fatalf("the api answered no 2xx within a minute")
 	}
 	log.Printf("fault: kill -9 api right after a 2xx (%d accepted so far)", pub.acceptedN.Load())
-	t.kill(t.api)
+	t.kill("api")
 	time.Sleep(time.Second)
-	t.api = t.startHookd("api", "api", "HOOKD_API_ADDR="+apiAddr)
+	t.startHookd("api", "api", "HOOKD_API_ADDR="+apiAddr)
 
-	// Fault 3: restart PostgreSQL under everything while events still flow.
+	// Fault 3: SIGKILL the Temporal server, start it again 5s later.
 	time.Sleep(3 * time.Second)
-	before := pub.acceptedN.Load()
-	if before == 0 {
-		fatalf("no event accepted before the PostgreSQL restart")
-	}
-	log.Printf("fault: restart PostgreSQL (%d accepted so far, publishing goes on)", before)
-	pub.phase.Store(phaseRestarting)
-	if out, err := exec.Command("bash", "-c", "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | sort -V | tail -n1) main restart -m fast").CombinedOutput(); err != nil {
-		fatalf("restart postgres: %v %s", err, out)
-	}
-	pub.phase.Store(phaseAfter)
-	log.Printf("fault: PostgreSQL is back")
+	log.Printf("fault: kill -9 the Temporal server (%d accepted so far, publishing goes on)", pub.acceptedN.Load())
+	pub.setPhase("Temporal killed")
+	t.kill("temporal")
+	time.Sleep(5 * time.Second)
+	t.start("temporal", filepath.Join(binAbs, "temporal-server"), temporalArgs...)
+	waitPort(temporalAddr, 2*time.Minute)
+	log.Printf("fault: Temporal server is back")
+	pub.setPhase("after the Temporal restart")
+	pub.waitAccepted("after the Temporal restart", 5, 3*time.Minute)
+	rcv.waitDelivered("after the Temporal restart", 10, 3*time.Minute)
 
-	// Keep publishing until enough events were accepted after the restart
-	// (and at least -events in all), then stop.
-	waitFor(fmt.Sprintf("%d events accepted after the PostgreSQL restart", *afterPG), 2*time.Minute, func() bool {
-		return pub.byPhase[phaseAfter].Load() >= int64(*afterPG) && pub.keys.Load() >= int64(*events)
-	})
+	// pgOutage stops PostgreSQL instances for -outage while deliveries wait
+	// between retries (their retries come due during the outage), then
+	// starts them again.
+	pgOutage := func(what string, names ...string) {
+		waitFor("deliveries waiting between retries", 2*time.Minute, func() bool { return rcv.waiting() >= 10 })
+		log.Printf("fault: stop %s for %s (%d accepted so far, %d deliveries waiting between retries)",
+			what, *outage, pub.acceptedN.Load(), rcv.waiting())
+		pub.setPhase(what + " down")
+		for _, name := range names {
+			t.pg("stop", name)
+		}
+		time.Sleep(*outage)
+		for i := len(names) - 1; i >= 0; i-- {
+			t.pg("start", names[i])
+		}
+		log.Printf("fault: %s back", what)
+	}
+
+	// Fault 4: hookd's own database down, Temporal's up.
+	pgOutage("hookd's PostgreSQL (Temporal's stays up)", "hookd")
+	pub.setPhase("after hookd's database came back")
+	pub.waitAccepted("after hookd's database came back", 5, 3*time.Minute)
+	rcv.waitDelivered("after hookd's database came back", 10, 3*time.Minute)
+
+	// Fault 5: all of PostgreSQL down (Temporal's instance and hookd's).
+	pgOutage("both PostgreSQL instances", "hookd", "temporal")
+	pub.setPhase("after the faults")
+
+	// Keep publishing until enough events were accepted after the last
+	// fault, then stop.
+	pub.waitAccepted("after the faults", int64(*afterLast), 4*time.Minute)
 	close(pub.stop)
 	select {
 	case <-pub.done:
 	case <-time.After(2 * time.Minute):
 		fatalf("publishing did not end 2 minutes after it was told to stop")
 	}
-	log.Printf("published: %d events accepted (%d before the PostgreSQL restart, %d during it, %d after it)",
-		pub.acceptedN.Load(), pub.byPhase[phaseBefore].Load(), pub.byPhase[phaseRestarting].Load(), pub.byPhase[phaseAfter].Load())
+	log.Printf("published: %d events accepted; waiting for their deliveries", pub.acceptedN.Load())
 
 	ids := pub.ids()
-	deadline := time.Now().Add(*wait)
-	var lost int
-	for {
-		lost = 0
+	missing := func() int {
+		n := 0
 		for _, id := range ids {
-			for i := range *endpoints {
+			for i := range kinds {
 				if rcv.count(i, id) == 0 {
-					lost++
+					n++
 				}
 			}
 		}
-		if lost == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(time.Second)
+		return n
 	}
-	expected := len(ids) * *endpoints
-	dups := rcv.total() - (expected - lost)
+	deadline := time.Now().Add(*wait)
+	lost, progressed := missing(), time.Now()
+	for lost > 0 && time.Now().Before(deadline) && time.Since(progressed) < *stall {
+		time.Sleep(time.Second)
+		if n := missing(); n < lost {
+			lost, progressed = n, time.Now()
+		}
+	}
+
 	fmt.Printf("worker1 attempts in flight when killed: %d (of %d at the receivers)\n", mine, all)
-	fmt.Printf("requests cut off by a kill (not counted as delivered): %d\n", rcv.aborted.Load())
-	fmt.Printf("events accepted before/during/after the PostgreSQL restart: %d/%d/%d\n",
-		pub.byPhase[phaseBefore].Load(), pub.byPhase[phaseRestarting].Load(), pub.byPhase[phaseAfter].Load())
-	fmt.Printf("events accepted: %d\ndeliveries expected: %d\ndelivered: %d\nduplicates: %d\nlosses: %d\n",
-		len(ids), expected, expected-lost, dups, lost)
+	fmt.Printf("requests the sender gave up on (killed, or timed out at the hanging receiver): %d\n", rcv.aborted.Load())
+	fmt.Printf("processes that exited unbidden (restarted, as a supervisor would): %s\n", t.unbidden())
+	fmt.Println("events accepted by phase:")
+	for _, ph := range pub.phases() {
+		fmt.Printf("  %-48s %d\n", ph.name, ph.n)
+	}
+	fmt.Printf("%-8s %9s %9s %10s %6s\n", "receiver", "expected", "delivered", "duplicates", "lost")
+	var expected, delivered, dups int
+	for _, k := range []string{plain, flaky, binary, hanging} {
+		var e, d, dup, l int
+		for i, ki := range kinds {
+			if ki != k {
+				continue
+			}
+			for _, id := range ids {
+				e++
+				if c := rcv.count(i, id); c > 0 {
+					d++
+					dup += c - 1
+				} else {
+					l++
+				}
+			}
+		}
+		fmt.Printf("%-8s %9d %9d %10d %6d\n", k, e, d, dup, l)
+		expected, delivered, dups = expected+e, delivered+d, dups+dup
+	}
+	if delivered < expected {
+		fmt.Println("what hookd's API says of the lost deliveries (status, last error):")
+		explainLost(kinds, endpointIDs, ids, rcv)
+	}
+	fmt.Printf("events accepted: %d\ndeliveries expected: %d\ndelivered: %d\nduplicates: %d\nlost: %d\nruntime: %s\n",
+		len(ids), expected, delivered, dups, expected-delivered, time.Since(began).Round(time.Second))
 	switch {
-	case lost > 0:
+	case expected-delivered > 0:
 		fmt.Println("FAIL: not every accepted event reached every endpoint")
 		exit(1)
 	case int64(len(ids)) != pub.keys.Load():
 		fmt.Printf("FAIL: %d idempotency keys published but %d distinct events accepted\n", pub.keys.Load(), len(ids))
-		exit(1)
-	case pub.byPhase[phaseAfter].Load() == 0:
-		fmt.Println("FAIL: no event was accepted after the PostgreSQL restart")
 		exit(1)
 	}
 	fmt.Println("PASS: nothing accepted was lost")
 	exit(0)
 }
 
-const apiAddr = "127.0.0.1:8080"
+// explainLost prints, per kind of receiver, the stored status of the
+// deliveries that never reached it, with one last error for each status
+// (at most 300 lookups).
+func explainLost(kinds, endpointIDs, ids []string, rcv *receivers) {
+	type key struct{ kind, status string }
+	counts, examples := map[key]int{}, map[key]string{}
+	lookups := 0
+	for i, kind := range kinds {
+		for _, id := range ids {
+			if rcv.count(i, id) > 0 || lookups >= 300 {
+				continue
+			}
+			lookups++
+			st, body := call("GET", "/v1/deliveries?event_id="+id+"&endpoint_id="+endpointIDs[i], "", nil)
+			var page struct {
+				Data []struct {
+					Status       string `json:"status"`
+					AttemptCount int    `json:"attempt_count"`
+					LastError    string `json:"last_error"`
+				} `json:"data"`
+			}
+			k := key{kind, fmt.Sprintf("answer %d", st)}
+			if st == http.StatusOK && json.Unmarshal(body, &page) == nil && len(page.Data) == 1 {
+				d := page.Data[0]
+				k.status = d.Status
+				if examples[k] == "" {
+					examples[k] = fmt.Sprintf("%d attempts; %s", d.AttemptCount, d.LastError)
+				}
+			}
+			counts[k]++
+		}
+	}
+	for k, n := range counts {
+		fmt.Printf("  %-8s %-10s %4d  e.g. %.160s\n", k.kind, k.status, n, examples[k])
+	}
+}
 
-const (
-	phaseBefore = iota
-	phaseRestarting
-	phaseAfter
-)
+// apiAddr and key are the topology's API address and key.
+var apiAddr, key string
 
 // publisher posts events at a fixed rate until stop is closed.
 type publisher struct {
 	rate      int
 	accepted  sync.Map // event id -> true
 	acceptedN atomic.Int64
-	keys      atomic.Int64    // idempotency keys published
-	phase     atomic.Int32    // phaseBefore, phaseRestarting, phaseAfter
-	byPhase   [3]atomic.Int64 // events accepted in each phase (by when the 2xx came)
-	answered  chan struct{}   // a 2xx just came
-	stop      chan struct{}   // closed: publish no new key
-	done      chan struct{}   // closed when the last key was accepted
+	keys      atomic.Int64  // idempotency keys published
+	answered  chan struct{} // a 2xx just came
+	stop      chan struct{} // closed: publish no new key
+	done      chan struct{} // closed when the last key was accepted
+
+	mu      sync.Mutex
+	phase   string           // what is going on; events accepted are counted by it
+	order   []string         // phases in the order they began
+	byPhase map[string]int64 // events accepted in each phase (by when the 2xx came)
+}
+
+type phaseCount struct {
+	name string
+	n    int64
+}
+
+func (p *publisher) setPhase(name string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byPhase == nil {
+		p.byPhase = map[string]int64{}
+	}
+	p.phase = name
+	p.order = append(p.order, name)
+}
+
+func (p *publisher) phases() []phaseCount {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := []phaseCount{}
+	for _, name := range p.order {
+		out = append(out, phaseCount{name, p.byPhase[name]})
+	}
+	return out
+}
+
+// waitAccepted waits until n events were accepted in phase.
+func (p *publisher) waitAccepted(phase string, n int64, d time.Duration) {
+	waitFor(fmt.Sprintf("%d events accepted %s", n, phase), d, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.byPhase[phase] >= n
+	})
 }
 
 func (p *publisher) run() {
@@ -265,7 +452,9 @@ func (p *publisher) run() {
 				}
 				if _, seen := p.accepted.LoadOrStore(ev.ID, true); !seen {
 					p.acceptedN.Add(1)
-					p.byPhase[p.phase.Load()].Add(1)
+					p.mu.Lock()
+					p.byPhase[p.phase]++
+					p.mu.Unlock()
 				}
 				select {
 				case p.answered <- struct{}{}:
@@ -284,30 +473,42 @@ func (p *publisher) ids() []string {
 	return ids
 }
 
-func topologyEnv() []string {
-	out, err := exec.Command("bash", "scripts/topology.sh", "env").Output()
+// readTopologyEnv reads the ports and names scripts/topology.sh setup chose.
+func readTopologyEnv(dir string) map[string]string {
+	b, err := os.ReadFile(filepath.Join(dir, "topology.env"))
+	if err != nil {
+		fatalf("%v (run scripts/topology.sh setup first)", err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(k, "#") {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// script runs scripts/topology.sh with args on the topology in dir.
+func script(dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command("bash", append([]string{"scripts/topology.sh"}, args...)...)
+	cmd.Env = append(os.Environ(), "TOPOLOGY_DIR="+dir)
+	return cmd
+}
+
+// apiKey is the key `scripts/topology.sh env` gives the api.
+func apiKey(dir string) string {
+	out, err := script(dir, "env").Output()
 	if err != nil {
 		fatalf("scripts/topology.sh env: %v", err)
 	}
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKD_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, strings.Fields(string(out))...)
-}
-
-func apiKey() string {
-	for _, kv := range topologyEnv() {
+	for _, kv := range strings.Fields(string(out)) {
 		if v, ok := strings.CutPrefix(kv, "HOOKD_API_KEY="); ok {
 			return v
 		}
 	}
+	fatalf("scripts/topology.sh env gives no HOOKD_API_KEY")
 	return ""
 }
-
-var key = apiKey()
 
 func call(method, path, idemKey string, body any) (int, []byte) {
 	b, _ := json.Marshal(body)
@@ -327,58 +528,130 @@ func call(method, path, idemKey string, body any) (int, []byte) {
 	return resp.StatusCode, out
 }
 
-// topology holds the processes.
+// topology holds the processes it started, by name. A process that exits
+// without being killed by the test is started again a second later, as a
+// supervisor (systemd, Kubernetes) would, and reported.
 type topology struct {
-	dir, bin                        string
-	env                             []string
-	mu                              sync.Mutex
-	procs                           []*proc
-	temporal, api, worker1, worker2 *exec.Cmd
+	dir, bin string
+	script   string // scripts/topology.sh, absolute
+	mu       sync.Mutex
+	procs    map[string]*proc // the current process of each name
+	all      []*proc          // every process ever started
+	exits    []string         // unbidden exits: "name (status)"
+	stopping bool
+	pgUp     map[string]bool // PostgreSQL instances this run started
 }
 
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	done chan struct{} // closed when it exited
+	name   string
+	cmd    *exec.Cmd
+	killed atomic.Bool   // the test killed it
+	done   chan struct{} // closed when it exited
 }
 
-func (t *topology) start(name, path string, extraEnv []string, args ...string) *exec.Cmd {
+// start starts name: path with args, in the topology dir, with this
+// process's environment (hookd's own comes through scripts/topology.sh run).
+// Once stopAll began, it starts nothing.
+func (t *topology) start(name, path string, args ...string) {
 	f, err := os.OpenFile(filepath.Join(t.dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		fatalf("%v", err)
 	}
 	cmd := exec.Command(path, args...)
 	cmd.Dir = t.dir
-	cmd.Env = append(append([]string{}, t.env...), extraEnv...)
+	cmd.Env = append(os.Environ(), "TOPOLOGY_DIR="+t.dir)
+	if path == "bash" {
+		cmd.Env = append(cmd.Env, "HOOKD_FAULTS_STRAY=kept-from-hookd-by-the-script")
+	}
 	cmd.Stdout, cmd.Stderr = f, f
+	t.mu.Lock()
+	if t.stopping {
+		t.mu.Unlock()
+		f.Close()
+		return
+	}
 	if err := cmd.Start(); err != nil {
+		t.mu.Unlock()
 		f.Close()
 		fatalf("start %s: %v", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
-	t.mu.Lock()
-	t.procs = append(t.procs, p)
+	t.procs[name] = p
+	t.all = append(t.all, p)
 	t.mu.Unlock()
 	go func() {
-		_ = cmd.Wait()
+		err := cmd.Wait()
 		f.Close()
 		close(p.done)
+		t.mu.Lock()
+		restart := !p.killed.Load() && !t.stopping
+		if restart {
+			t.exits = append(t.exits, fmt.Sprintf("%s (%v)", name, err))
+		}
+		t.mu.Unlock()
+		if restart {
+			log.Printf("%s exited unbidden (%v); starting it again", name, err)
+			time.Sleep(time.Second)
+			t.start(name, path, args...)
+		}
 	}()
-	return cmd
 }
 
-func (t *topology) startHookd(name, mode string, env ...string) *exec.Cmd {
-	return t.start(name, filepath.Join(t.bin, "hookd"), env, mode)
+// startHookd starts bin/hookd mode through `scripts/topology.sh run`, the
+// way `make topology` does, with a stray HOOKD_ variable in its caller's
+// environment: the script must keep it from hookd, which would refuse to
+// start on it.
+func (t *topology) startHookd(name, mode string, env ...string) {
+	t.start(name, "bash", append([]string{t.script, "run", mode}, env...)...)
 }
 
-func (t *topology) kill(c *exec.Cmd) { _ = c.Process.Kill() }
+func (t *topology) pid(name string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.procs[name].cmd.Process.Pid
+}
+
+// kill SIGKILLs name and waits until it is gone.
+func (t *topology) kill(name string) {
+	t.mu.Lock()
+	p := t.procs[name]
+	t.mu.Unlock()
+	p.killed.Store(true)
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+func (t *topology) unbidden() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.exits) == 0 {
+		return "none"
+	}
+	return strings.Join(t.exits, ", ")
+}
+
+// pg starts or stops (immediate: connections are refused at once) one of
+// the topology's own PostgreSQL instances, "temporal" or "hookd".
+func (t *topology) pg(action, name string) {
+	if out, err := script(t.dir, "pg", action, name).CombinedOutput(); err != nil {
+		fatalf("pg %s %s: %v %s", action, name, err, out)
+	}
+	t.mu.Lock()
+	if t.pgUp == nil {
+		t.pgUp = map[string]bool{}
+	}
+	t.pgUp[name] = action == "start"
+	t.mu.Unlock()
+}
 
 // stopAll interrupts every process still running (hookd first, the Temporal
-// server last), waits up to 15s for them, SIGKILLs what is left and waits
-// for it to be gone, so that no port stays taken.
+// server next), waits up to 15s for them, SIGKILLs what is left and waits
+// for it to be gone, then stops the PostgreSQL instances this run started,
+// so that no port stays taken.
 func (t *topology) stopAll() {
 	t.mu.Lock()
-	procs := append([]*proc{}, t.procs...)
+	t.stopping = true
+	procs := append([]*proc{}, t.all...)
 	t.mu.Unlock()
 	stop := func(ps []*proc) {
 		for _, p := range ps {
@@ -403,6 +676,11 @@ func (t *topology) stopAll() {
 	}
 	var hookd, temporal []*proc
 	for _, p := range procs {
+		select {
+		case <-p.done:
+			continue
+		default:
+		}
 		if p.name == "temporal" {
 			temporal = append(temporal, p)
 		} else {
@@ -411,33 +689,49 @@ func (t *topology) stopAll() {
 	}
 	stop(hookd)
 	stop(temporal)
+	t.mu.Lock()
+	up := t.pgUp
+	t.mu.Unlock()
+	for _, name := range []string{"hookd", "temporal"} {
+		if up[name] {
+			if out, err := script(t.dir, "pg", "stop", name).CombinedOutput(); err != nil {
+				log.Printf("stop: PostgreSQL instance %s: %v %s", name, err, out)
+			}
+		}
+	}
 }
 
-// receivers are loopback endpoints that count what they get, answering 200
-// after a short delay so that attempts are in flight when a worker dies.
-// While held, they keep every request until released.
+// receivers are loopback endpoints, one per kind given, that count the 2xx
+// answers they give per event (webhook-id). While held, they keep every
+// request until released.
 type receivers struct {
+	kinds    []string
 	srvs     []*http.Server
 	urls     []string
 	ports    []int
 	mu       sync.Mutex
-	got      []map[string]int
-	inFlight map[string]int // remote addr of a request in progress -> receiver
-	holdCh   chan struct{}  // non-nil: requests wait for it to close
+	got      []map[string]int // 2xx answers given, per event
+	tries    []map[string]int // requests, per event
+	inFlight map[string]int   // remote addr of a request in progress -> receiver
+	holdCh   chan struct{}    // non-nil: requests wait for it to close
 	aborted  atomic.Int64
 }
 
-func newReceivers(n int) *receivers {
-	r := &receivers{got: make([]map[string]int, n), inFlight: map[string]int{}}
-	for i := range n {
-		r.got[i] = map[string]int{}
+func newReceivers(kinds []string) *receivers {
+	n := len(kinds)
+	r := &receivers{kinds: kinds, got: make([]map[string]int, n), tries: make([]map[string]int, n), inFlight: map[string]int{}}
+	for i, kind := range kinds {
+		r.got[i], r.tries[i] = map[string]int{}, map[string]int{}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			fatalf("%v", err)
 		}
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			id := req.Header.Get("webhook-id")
 			r.mu.Lock()
 			r.inFlight[req.RemoteAddr] = i
+			r.tries[i][id]++
+			try := r.tries[i][id]
 			hold := r.holdCh
 			r.mu.Unlock()
 			defer func() {
@@ -454,16 +748,32 @@ func newReceivers(n int) *receivers {
 				case <-time.After(20 * time.Second): // below the 30s attempt timeout
 				}
 			}
+			if kind == hanging && try == 1 {
+				select {
+				case <-req.Context().Done():
+				case <-time.After(hangFor):
+				}
+			}
 			if req.Context().Err() != nil {
-				// The sender is gone (killed): it never saw an answer, so this
-				// does not count as delivered; hookd must send it again.
+				// The sender is gone (killed, or it timed out): it never saw
+				// an answer, so this does not count as delivered.
 				r.aborted.Add(1)
 				return
 			}
+			if (kind == flaky || kind == binary) && try == 1 {
+				w.WriteHeader(http.StatusInternalServerError)
+				if kind == binary {
+					_, _ = w.Write(binaryBody)
+				}
+				return
+			}
 			r.mu.Lock()
-			r.got[i][req.Header.Get("webhook-id")]++
+			r.got[i][id]++
 			r.mu.Unlock()
 			w.WriteHeader(http.StatusOK)
+			if kind == binary {
+				_, _ = w.Write(binaryBody)
+			}
 		})}
 		go srv.Serve(ln)
 		r.srvs = append(r.srvs, srv)
@@ -471,6 +781,43 @@ func newReceivers(n int) *receivers {
 		r.urls = append(r.urls, "http://"+ln.Addr().String()+"/hook")
 	}
 	return r
+}
+
+// waitDelivered waits until the receivers answered n more 2xx from now:
+// hookd delivers again before the next fault.
+func (r *receivers) waitDelivered(phase string, n int, d time.Duration) {
+	delivered := func() int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		total := 0
+		for _, m := range r.got {
+			for _, c := range m {
+				total += c
+			}
+		}
+		return total
+	}
+	from := delivered()
+	waitFor(fmt.Sprintf("%d deliveries %s", n, phase), d, func() bool { return delivered() >= from+n })
+}
+
+// waiting counts the deliveries between retries: events a receiver that
+// fails first attempts got at least one request for but answered no 2xx.
+func (r *receivers) waiting() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for i, kind := range r.kinds {
+		if kind == plain {
+			continue
+		}
+		for id := range r.tries[i] {
+			if r.got[i][id] == 0 {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // hold makes requests wait until the returned func is called.
@@ -565,18 +912,6 @@ func (r *receivers) count(i int, id string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.got[i][id]
-}
-
-func (r *receivers) total() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := 0
-	for _, m := range r.got {
-		for _, c := range m {
-			n += c
-		}
-	}
-	return n
 }
 
 func (r *receivers) close() {
