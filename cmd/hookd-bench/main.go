@@ -154,6 +154,10 @@ func run() int {
 	defer close(heap.stop)
 
 	fmt.Printf("# hookd-bench %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	if o.smoke {
+		fmt.Print("This is a smoke run: it checks only that every scenario runs end to end and loses nothing.\n" +
+			"Its figures come from runs of a second or so and are not measurements; BENCHMARKS.md has those (make bench).\n\n")
+	}
 	fmt.Printf("machine: %s\n\n", machineLine())
 	fmt.Printf("settings: -scenarios %s -systems %s -concurrency %d -duration %s -rounds %d -fanout %d×%d -held %d -attempts %d%s\n\n",
 		strings.Join(o.scenarios, ","), strings.Join(o.systems, ","), o.concurrency, o.duration, o.rounds, o.fanout, o.fanoutRuns,
