@@ -56,12 +56,6 @@ func toVesselWebhookJSON(e *models.Endpoint, withSecret bool) gin.H {
 	return gin.H{"webhook": w}
 }
 
-func (a *API) vesselRoutes(g *gin.RouterGroup) {
-	g.GET("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.getVesselWebhook))
-	g.POST("/vessel/webhook", h(a.createVesselWebhook))
-	g.DELETE("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.deleteVesselWebhook))
-}
-
 func (a *API) createVesselWebhook(c *gin.Context) error {
 	var req vesselWebhookRequest
 	if err := decodeJSON(c, &req); err != nil {
