@@ -100,8 +100,9 @@ func (a *API) createEventType(c *gin.Context) error {
 	return nil
 }
 
-// loadPreset: POST /v1/event-types/presets/{profile} (no body, or {}) adds a
-// seed vendor's event catalog (types already present are kept as they are).
+// loadPreset: POST /v1/event-types/presets/{profile} (no body, or {}) adds the
+// event catalog of the vendor whose webhooks the profile reproduces (vessel:
+// Vessel's, salesos: SalesOS's, …); types already present are kept as they are.
 func (a *API) loadPreset(c *gin.Context) error {
 	if err := noBody(c); err != nil {
 		return err
