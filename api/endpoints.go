@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/textproto"
-	"net/url"
-	"regexp"
-	"slices"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -18,22 +14,6 @@ import (
 	"github.com/hookd/hookd/profile"
 	"github.com/hookd/hookd/workflows"
 )
-
-// endpointRequest is the body of POST /v1/endpoints (and, with every field
-// optional, of PATCH). Pointers tell "absent" from "empty".
-type endpointRequest struct {
-	URL            *string           `json:"url"`
-	TenantID       *string           `json:"tenant_id"`
-	EventTypes     []string          `json:"event_types"`
-	Profile        *string           `json:"profile"`
-	Secret         *string           `json:"secret"`
-	Headers        map[string]string `json:"headers"`
-	SecretHeaders  []string          `json:"secret_headers"`
-	RetrySchedule  []string          `json:"retry_schedule"`
-	Timeout        *string           `json:"timeout"`
-	PauseThreshold *int              `json:"pause_threshold"`
-	Description    *string           `json:"description"`
-}
 
 // endpointJSON is an endpoint as the API shows it. The secret appears only
 // when it is created (or rotated). Secret headers (SecretHeaders: marked, or
@@ -171,212 +151,163 @@ func (a *API) getEndpoint(c *gin.Context) error {
 	return nil
 }
 
-var (
-	tenantPattern    = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
-	eventTypePattern = regexp.MustCompile(`^[A-Za-z0-9_\-:]+(\.[A-Za-z0-9_\-:]+)*$`)
-	filterPattern    = regexp.MustCompile(`^(\*|[A-Za-z0-9_\-:]+(\.[A-Za-z0-9_\-:]+)*(\.\*)?)$`)
-)
-
-// reservedHeaders cannot be set per endpoint: the HTTP layer or the profile owns them.
-var reservedHeaders = map[string]bool{
-	"Host": true, "Content-Length": true, "Content-Type": true, "Transfer-Encoding": true,
-	"Connection": true, "Keep-Alive": true, "Upgrade": true, "Te": true, "Trailer": true,
-	"Proxy-Authorization": true, "Proxy-Connection": true, "User-Agent": true,
-}
-
-// applyEndpointRequest validates the fields present in req and copies them
-// onto e. It changes e only when every field is valid, and returns the
-// columns it set, so an update writes those and no others.
-func applyEndpointRequest(e *models.Endpoint, req *endpointRequest) ([]string, error) {
-	next := *e
-	var columns []string
-	if req.URL != nil {
-		if err := validateURL(*req.URL); err != nil {
-			return nil, invalid("url", "%s", err)
-		}
-		next.URL = *req.URL
-		columns = append(columns, "url")
-	}
-	if req.TenantID != nil {
-		if !tenantPattern.MatchString(*req.TenantID) {
-			return nil, invalid("tenant_id", "must be 1 to 255 printable characters without spaces")
-		}
-		next.TenantID = *req.TenantID
-	}
-	if req.EventTypes != nil {
-		if len(req.EventTypes) == 0 || len(req.EventTypes) > 100 {
-			return nil, invalid("event_types", "must list 1 to 100 filters (use [\"*\"] for all events)")
-		}
-		for _, f := range req.EventTypes {
-			if len(f) > 255 || !filterPattern.MatchString(f) {
-				return nil, invalid("event_types", "%q is not an event type, a \"prefix.*\" wildcard or \"*\"", f)
-			}
-		}
-		next.EventTypes = append([]string(nil), req.EventTypes...)
-		columns = append(columns, "event_types")
-	}
-	if req.Profile != nil {
-		if _, err := profile.Lookup(*req.Profile); err != nil {
-			return nil, invalid("profile", "%s", err)
-		}
-		next.Profile = *req.Profile
-		columns = append(columns, "profile")
-	}
-	if req.Secret != nil {
-		p, _ := profile.Lookup(next.Profile)
-		if err := p.ValidateSecret(*req.Secret); err != nil {
-			return nil, invalid("secret", "%s", err)
-		}
-		next.Secret = *req.Secret
-		columns = append(columns, "secret")
-	}
-	if req.Headers != nil {
-		if len(req.Headers) > 20 {
-			return nil, invalid("headers", "at most 20 custom headers")
-		}
-		size := 0
-		hs := make(map[string]string, len(req.Headers))
-		for k, v := range req.Headers {
-			ck := textproto.CanonicalMIMEHeaderKey(k)
-			if !validHeaderName(k) || reservedHeaders[ck] || strings.HasPrefix(strings.ToLower(k), "webhook-") {
-				return nil, invalid("headers", "%q cannot be set as a custom header", k)
-			}
-			if old, ok := e.Headers[ck]; ok && v == models.RedactedValue && e.HeaderIsSecret(ck) {
-				v = old // sent back as GET showed it: unchanged
-			}
-			if !validHeaderValue(v) || len(v) > 1024 {
-				return nil, invalid("headers."+k, "must be one line of at most 1024 bytes of text, without control characters")
-			}
-			size += len(k) + len(v)
-			hs[ck] = v
-		}
-		if size > 8<<10 {
-			return nil, invalid("headers", "custom headers may total at most 8 KiB")
-		}
-		next.Headers = hs
-	}
-	if req.Headers != nil || req.SecretHeaders != nil {
-		marked, err := secretHeaders(req.SecretHeaders, next.SecretHeaders, next.Headers)
-		if err != nil {
-			return nil, err
-		}
-		next.SecretHeaders = marked
-		columns = append(columns, "headers", "secret_headers")
-	}
-	if req.RetrySchedule != nil {
-		s := make(models.Schedule, len(req.RetrySchedule))
-		for i, r := range req.RetrySchedule {
-			d, err := time.ParseDuration(r)
-			if err != nil {
-				return nil, invalid("retry_schedule", "entry %d: %q is not a duration like \"5m\"", i, r)
-			}
-			s[i] = d
-		}
-		if err := s.Validate(); err != nil {
-			return nil, invalid("retry_schedule", "%s", err)
-		}
-		next.RetrySchedule = s
-		columns = append(columns, "retry_schedule")
-	}
-	if req.Timeout != nil {
-		d, err := time.ParseDuration(*req.Timeout)
-		if err != nil || d < 100*time.Millisecond || d > time.Minute {
-			return nil, invalid("timeout", "must be a duration from 100ms to 1m, like \"30s\"")
-		}
-		next.TimeoutMS = d.Milliseconds()
-		columns = append(columns, "timeout_ms")
-	}
-	if req.PauseThreshold != nil {
-		if *req.PauseThreshold < 1 || *req.PauseThreshold > 10000 {
-			return nil, invalid("pause_threshold", "must be between 1 and 10000")
-		}
-		next.PauseThreshold = *req.PauseThreshold
-		columns = append(columns, "pause_threshold")
-	}
-	if req.Description != nil {
-		if len(*req.Description) > 1024 {
-			return nil, invalid("description", "at most 1024 bytes")
-		}
-		next.Description = *req.Description
-		columns = append(columns, "description")
-	}
-	*e = next
-	return columns, nil
-}
-
-func validateURL(raw string) error {
-	if len(raw) > 2048 {
-		return errors.New("at most 2048 bytes")
-	}
-	u, err := url.Parse(raw)
+func (a *API) loadEndpoint(c *gin.Context) (*models.Endpoint, error) {
+	id := c.Param("id")
+	ep, err := a.store.GetEndpoint(c.Request.Context(), id)
 	if err != nil {
-		return errors.New("is not a URL")
+		return nil, storeError(err, "endpoint", id)
 	}
-	switch {
-	case u.Scheme != "http" && u.Scheme != "https":
-		return errors.New("must be an http or https URL")
-	case u.Host == "" || u.Hostname() == "":
-		return errors.New("must have a host")
-	case u.User != nil:
-		return errors.New("must not carry credentials; use headers instead")
-	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return errors.New("must not have a #fragment")
+	return ep, nil
+}
+
+// listEndpoints: GET /v1/endpoints?tenant_id=&state=&profile=&limit=&cursor=
+func (a *API) listEndpoints(c *gin.Context) error {
+	limit, cursor, err := page(c, "ep_")
+	if err != nil {
+		return err
 	}
+	f := models.EndpointFilter{TenantID: c.Query("tenant_id"), State: c.Query("state"), Profile: c.Query("profile"), After: cursor, Limit: limit + 1}
+	switch f.State {
+	case "", models.EndpointActive, models.EndpointPaused, models.EndpointDisabled:
+	default:
+		return queryError("state", "must be active, paused or disabled")
+	}
+	if f.Profile != "" {
+		if _, err := profile.Lookup(f.Profile); err != nil {
+			return queryError("profile", err.Error())
+		}
+	}
+	eps, err := a.store.ListEndpoints(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	listPage(c, eps, limit, func(e models.Endpoint) string { return e.ID },
+		func(e *models.Endpoint) any { return toEndpointJSON(e, false) })
 	return nil
 }
 
-// secretHeaders is the list of custom headers marked secret: the names
-// given (canonical, each one of headers), or, when none are given, those of
-// the current list that are still among headers.
-func secretHeaders(given, current []string, headers map[string]string) ([]string, error) {
-	out := []string{}
-	if given == nil {
-		for _, k := range current {
-			if _, ok := headers[k]; ok {
-				out = append(out, k)
+// updateEndpoint: PATCH /v1/endpoints/{id} changes only the fields given.
+// tenant_id cannot change (it would move the endpoint's history). A
+// pause_threshold given is passed on to the endpoint's health workflow.
+func (a *API) updateEndpoint(c *gin.Context) error {
+	var req endpointRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ep, err := a.loadEndpoint(c)
+	if err != nil {
+		return err
+	}
+	if req.TenantID != nil && *req.TenantID != ep.TenantID {
+		return invalid("tenant_id", "cannot be changed; create an endpoint for the other tenant")
+	}
+	if req.Profile != nil && req.Secret == nil && *req.Profile != ep.Profile {
+		p, err := profile.Lookup(*req.Profile)
+		if err != nil {
+			return invalid("profile", "%s", err)
+		}
+		if p.ValidateSecret(ep.Secret) != nil {
+			return invalid("secret", "the current secret does not suit profile %s; send a new secret with the profile change", *req.Profile)
+		}
+	}
+	columns, err := applyEndpointRequest(ep, &req)
+	if err != nil {
+		return err
+	}
+	if ep, err = a.store.UpdateEndpoint(c.Request.Context(), ep, columns...); err != nil {
+		return storeError(err, "endpoint", c.Param("id"))
+	}
+	if req.PauseThreshold != nil {
+		// The health workflow reads its threshold again from the store, so
+		// its health query agrees with REST and the new threshold counts at
+		// once. Sent whenever the field is given, so retrying a PATCH whose
+		// signal failed sends it again.
+		if err := workflows.SignalEndpoint(c.Request.Context(), a.temporal, ep, workflows.SignalSettings, nil); err != nil {
+			return err
+		}
+	}
+	c.JSON(http.StatusOK, toEndpointJSON(ep, false))
+	return nil
+}
+
+// deleteEndpoint: DELETE /v1/endpoints/{id}. Its unfinished deliveries are
+// cancelled and their workflows stopped, and its health workflow ends.
+// Finished deliveries and attempts stay readable.
+func (a *API) deleteEndpoint(c *gin.Context) error {
+	id := c.Param("id")
+	ctx := c.Request.Context()
+	open, err := a.store.DeleteEndpoint(ctx, id)
+	if err != nil {
+		return storeError(err, "endpoint", id)
+	}
+	a.stopWorkflows(ctx, id, open)
+	a.log.Info("endpoint.deleted", "endpoint_id", id, "cancelled_deliveries", len(open))
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// stopWorkflows terminates the workflows of a deleted endpoint. It is best
+// effort: a delivery workflow that is missed finds its endpoint gone at its
+// next attempt and ends as cancelled.
+func (a *API) stopWorkflows(ctx context.Context, endpointID string, open []models.Delivery) {
+	const reason = "endpoint deleted"
+	ids := []string{workflows.EndpointWorkflowID(endpointID)}
+	for _, d := range open {
+		ids = append(ids, workflows.DeliveryWorkflowID(d.EndpointID, d.EventID))
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, startParallelism)
+	for _, wid := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := a.temporal.TerminateWorkflow(ctx, wid, "", reason); err != nil && !isNotFound(err) {
+				a.log.Warn("endpoint.stop_workflow_failed", "workflow_id", wid, "error", err)
 			}
-		}
-		return out, nil
+		}()
 	}
-	if len(given) > 20 {
-		return nil, invalid("secret_headers", "at most 20 names")
-	}
-	for _, k := range given {
-		ck := textproto.CanonicalMIMEHeaderKey(k)
-		if !validHeaderName(k) {
-			return nil, invalid("secret_headers", "%q is not a header name", k)
-		}
-		if _, ok := headers[ck]; !ok {
-			return nil, invalid("secret_headers", "%q is not one of the endpoint's headers", k)
-		}
-		if !slices.Contains(out, ck) {
-			out = append(out, ck)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
+	wg.Wait()
 }
 
-// validHeaderValue reports whether v is an HTTP field value: visible text,
-// spaces and tabs, no control character (which the HTTP client refuses to
-// send, so every attempt would fail).
-func validHeaderValue(v string) bool {
-	for i := range len(v) {
-		if b := v[i]; b < ' ' && b != '\t' || b == 0x7f {
-			return false
-		}
+// testEndpoint: POST /v1/endpoints/{id}/test {"event_type"?, "payload"?}
+// sends an example event to this endpoint only and answers its delivery.
+func (a *API) testEndpoint(c *gin.Context) error {
+	var req struct {
+		EventType string         `json:"event_type"`
+		Payload   map[string]any `json:"payload"`
 	}
-	return true
-}
-
-func validHeaderName(k string) bool {
-	if k == "" || len(k) > 128 {
-		return false
+	if err := optionalJSON(c, &req); err != nil {
+		return err
 	}
-	for _, r := range k {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'*+-.^_`|~", r)) {
-			return false
-		}
+	if req.EventType == "" {
+		req.EventType = "hookd.test"
 	}
-	return true
+	if len(req.EventType) > 255 || !eventTypePattern.MatchString(req.EventType) {
+		return invalid("event_type", "must be dot-separated words, like \"lead.created\"")
+	}
+	ep, err := a.loadEndpoint(c)
+	if err != nil {
+		return err
+	}
+	payload := req.Payload
+	if payload == nil {
+		payload = map[string]any{"test": true, "message": "a test event sent by hookd"}
+	}
+	body, err := marshalPure(payload)
+	if err != nil {
+		return invalid("payload", "is not a JSON object")
+	}
+	in, err := a.ingest(c.Request.Context(), ingestRequest{
+		Type: req.EventType, TenantID: ep.TenantID, Payload: body,
+		IdempotencyKey: models.NewID("test"), Endpoints: []models.Endpoint{*ep},
+	})
+	if err != nil {
+		return err
+	}
+	if len(in.Deliveries) != 1 {
+		return errors.New("test event produced no delivery")
+	}
+	c.JSON(http.StatusAccepted, toDeliveryJSON(&in.Deliveries[0]))
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -99,8 +100,9 @@ func (a *API) createEventType(c *gin.Context) error {
 	return nil
 }
 
-// loadPreset: POST /v1/event-types/presets/{profile} (no body, or {}) adds a
-// seed vendor's event catalog (types already present are kept as they are).
+// loadPreset: POST /v1/event-types/presets/{profile} (no body, or {}) adds the
+// event catalog of the vendor whose webhooks the profile reproduces (vessel:
+// Vessel's, salesos: SalesOS's, …); types already present are kept as they are.
 func (a *API) loadPreset(c *gin.Context) error {
 	if err := noBody(c); err != nil {
 		return err
@@ -183,5 +185,10 @@ func firstLine(err error) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
+	return s
+}
+
+func sortedStrings(s []string) []string {
+	sort.Strings(s)
 	return s
 }

@@ -1,16 +1,11 @@
 package api
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/workflows"
@@ -46,59 +41,6 @@ func (a *API) writeHealth(c *gin.Context, ep *models.Endpoint, status int) error
 		EndpointID: ep.ID, State: ep.State, ConsecutiveFailures: ep.ConsecutiveFailures,
 		PauseThreshold: ep.PauseThreshold, HeldCount: held, PausedAt: ep.PausedAt, PauseReason: ep.PauseReason,
 	})
-	return nil
-}
-
-func (a *API) loadEndpoint(c *gin.Context) (*models.Endpoint, error) {
-	id := c.Param("id")
-	ep, err := a.store.GetEndpoint(c.Request.Context(), id)
-	if err != nil {
-		return nil, storeError(err, "endpoint", id)
-	}
-	return ep, nil
-}
-
-// optionalJSON decodes a body if there is one; an empty body leaves dst as is.
-func optionalJSON(c *gin.Context, dst any) error {
-	if !hasBody(c) {
-		return nil
-	}
-	return decodeJSON(c, dst)
-}
-
-// hasBody reports whether the request carries a body. When its length is
-// not known (chunked), it reads ahead one byte and keeps it for the decoder.
-func hasBody(c *gin.Context) bool {
-	r := c.Request
-	if r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody {
-		return r.ContentLength > 0
-	}
-	br := bufio.NewReader(r.Body)
-	_, err := br.Peek(1)
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{br, r.Body}
-	return !errors.Is(err, io.EOF)
-}
-
-// noBody is for the POST routes that take no body (unpause, retry, loading
-// a preset): none, or {}, is accepted; anything else is refused with the
-// error shape, as the other routes refuse what they do not know: an unknown
-// field is 422 naming it, a body that is not one JSON object (null
-// included) 400, another Content-Type 415, a body over the limit 413.
-func noBody(c *gin.Context) error {
-	if !hasBody(c) {
-		return nil
-	}
-	var body *struct{}
-	if err := decodeJSON(c, &body); err != nil {
-		return err
-	}
-	if body == nil {
-		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidJSON,
-			Message: "request body must be a JSON object: send none, or {}"}
-	}
 	return nil
 }
 
@@ -220,48 +162,5 @@ func (a *API) replayEndpoint(c *gin.Context) error {
 	}
 	c.JSON(status, gin.H{"endpoint_id": ep.ID, "since": since, "until": until, "only_failed": req.OnlyFailed,
 		"dry_run": req.DryRun, "deliveries": n})
-	return nil
-}
-
-// retryDelivery: POST /v1/deliveries/{id}/retry (no body, or {}) — one more attempt now,
-// outside the schedule. A delivery still under way gets a retry-now signal;
-// a finished one gets a new run with a single attempt.
-func (a *API) retryDelivery(c *gin.Context) error {
-	if err := noBody(c); err != nil {
-		return err
-	}
-	id := c.Param("id")
-	ctx := c.Request.Context()
-	w, err := a.store.LoadDeliveryWork(ctx, id)
-	if err != nil {
-		return storeError(err, "delivery", id)
-	}
-	if w.Endpoint.State != models.EndpointActive {
-		return &Error{Status: http.StatusConflict, Code: CodeConflict,
-			Message: "endpoint " + w.Endpoint.ID + " is " + w.Endpoint.State + "; unpause it first"}
-	}
-	if !w.Delivery.Terminal() {
-		err := a.temporal.SignalWorkflow(ctx, workflows.DeliveryWorkflowID(w.Delivery.EndpointID, w.Delivery.EventID), "", workflows.SignalRetryNow, nil)
-		var nf *serviceerror.NotFound
-		if err == nil || !errors.As(err, &nf) {
-			if err != nil {
-				return err
-			}
-			c.JSON(http.StatusAccepted, toDeliveryJSON(&w.Delivery))
-			return nil
-		}
-	}
-	if _, err := a.store.ResetForRedelivery(ctx, w.Delivery.ID); err != nil {
-		return err
-	}
-	if err := workflows.StartDelivery(ctx, a.temporal, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
-		models.TriggerManual, nil, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE); err != nil {
-		return err
-	}
-	d, err := a.store.GetDelivery(ctx, id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusAccepted, toDeliveryJSON(d))
 	return nil
 }

@@ -95,12 +95,14 @@ func New(d Deps) http.Handler {
 		return &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethod, Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path}
 	}))
 
+	// Without an API key: probes.go, openapi.go.
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", h(a.readyz))
 	r.GET("/metrics", a.serveMetrics)
 	r.GET("/v1/openapi.json", h(a.openapi))
 
 	v1 := r.Group("/v1", h(a.authenticate))
+	// Endpoints: endpoints.go, their secret in endpoint_secret.go.
 	v1.POST("/endpoints", h(a.createEndpoint))
 	v1.GET("/endpoints", strictQuery("tenant_id", "state", "profile", "limit", "cursor"), h(a.listEndpoints))
 	v1.GET("/endpoints/:id", h(a.getEndpoint))
@@ -109,20 +111,27 @@ func New(d Deps) http.Handler {
 	v1.GET("/endpoints/:id/secret", h(a.endpointSecret))
 	v1.POST("/endpoints/:id/rotate-secret", h(a.rotateSecret))
 	v1.POST("/endpoints/:id/test", h(a.testEndpoint))
+	// An endpoint's health, held by its health workflow: health.go.
 	v1.GET("/endpoints/:id/health", h(a.endpointHealth))
 	v1.POST("/endpoints/:id/pause", h(a.pauseEndpoint))
 	v1.POST("/endpoints/:id/unpause", h(a.unpauseEndpoint))
 	v1.POST("/endpoints/:id/replay", h(a.replayEndpoint))
+	// Events: events.go.
 	v1.POST("/events", h(a.createEvent))
 	v1.GET("/events", strictQuery("tenant_id", "type", "since", "until", "limit", "cursor"), h(a.listEvents))
 	v1.GET("/events/:id", strictQuery("limit", "cursor"), h(a.getEvent))
+	// Event types: event_types.go.
 	v1.GET("/event-types", strictQuery("limit", "cursor"), h(a.listEventTypes))
 	v1.POST("/event-types", h(a.createEventType))
 	v1.POST("/event-types/presets/:profile", h(a.loadPreset))
+	// Deliveries: deliveries.go.
 	v1.GET("/deliveries", strictQuery("endpoint_id", "event_id", "status", "since", "until", "limit", "cursor"), h(a.listDeliveries))
 	v1.GET("/deliveries/:id", h(a.getDelivery))
 	v1.POST("/deliveries/:id/retry", h(a.retryDelivery))
-	a.vesselRoutes(v1)
+	// Vessel compatibility, one webhook per connection: vessel.go.
+	v1.GET("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.getVesselWebhook))
+	v1.POST("/vessel/webhook", h(a.createVesselWebhook))
+	v1.DELETE("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.deleteVesselWebhook))
 	return r
 }
 
@@ -147,36 +156,4 @@ func (a *API) authenticate(c *gin.Context) error {
 	}
 	c.Header("WWW-Authenticate", `Bearer realm="hookd"`)
 	return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "a valid API key is required: Authorization: Bearer <key>"}
-}
-
-func (a *API) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
-
-// readyz answers 200 when the database and Temporal both answer.
-func (a *API) readyz(c *gin.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
-	checks := gin.H{"database": "ok", "temporal": "ok"}
-	ready := true
-	if err := a.store.Ping(ctx); err != nil {
-		checks["database"], ready = "unavailable", false
-	}
-	if _, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		checks["temporal"], ready = "unavailable", false
-	}
-	status := http.StatusOK
-	if !ready {
-		status = http.StatusServiceUnavailable
-	}
-	c.JSON(status, gin.H{"ready": ready, "checks": checks})
-	return nil
-}
-
-// serveMetrics: GET /metrics in Prometheus' text format (no key, like /healthz;
-// keep the port private or put it behind your scraper's network policy).
-func (a *API) serveMetrics(c *gin.Context) {
-	if a.metrics == nil {
-		c.JSON(http.StatusNotFound, gin.H{"error": &Error{Code: CodeNotFound, Message: "metrics are not enabled"}})
-		return
-	}
-	a.metrics.Handler().ServeHTTP(c.Writer, c.Request)
 }

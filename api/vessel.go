@@ -14,9 +14,9 @@ import (
 	"github.com/hookd/hookd/workflows"
 )
 
-// Vessel's management rules (seed 000), as a compatibility route set: one
-// webhook per connection, created, read and deleted by connection, with a
-// webhookId the caller keeps.
+// The Vessel compatibility routes: Vessel's rules for managing webhooks, as
+// its webhook documentation states them. One webhook per connection,
+// created, read and deleted by connection, with a webhookId the caller keeps.
 //
 //	GET    /v1/vessel/webhook?connectionId=…   (or ?webhookId=…)
 //	POST   /v1/vessel/webhook  {"connectionId":…, "accessToken":…?, "webhook":{"webhookUrl":…}}
@@ -54,12 +54,6 @@ func toVesselWebhookJSON(e *models.Endpoint, withSecret bool) gin.H {
 		w.Secret = e.Secret
 	}
 	return gin.H{"webhook": w}
-}
-
-func (a *API) vesselRoutes(g *gin.RouterGroup) {
-	g.GET("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.getVesselWebhook))
-	g.POST("/vessel/webhook", h(a.createVesselWebhook))
-	g.DELETE("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.deleteVesselWebhook))
 }
 
 func (a *API) createVesselWebhook(c *gin.Context) error {
