@@ -19,13 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/api/operatorservice/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/hookd/hookd/activities"
 	"github.com/hookd/hookd/api"
@@ -33,6 +28,7 @@ import (
 	"github.com/hookd/hookd/devserver"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/temporalsetup"
 	"github.com/hookd/hookd/worker"
 	"github.com/hookd/hookd/workflows"
 )
@@ -95,19 +91,14 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 	}
 
 	if cfg.Mode != config.ModeDev {
-		if err := EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
+		if err := temporalsetup.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
 			return nil, err
 		}
 	}
-	a.Temporal, err = client.DialContext(ctx, client.Options{
-		HostPort:  cfg.TemporalAddress,
-		Namespace: cfg.TemporalNamespace,
-		Logger:    sdklog.NewStructuredLogger(slog.New(levelFloor{log.Handler(), slog.LevelWarn})),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("connect to temporal at %s: %w", cfg.TemporalAddress, err)
+	if a.Temporal, err = temporalsetup.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, log); err != nil {
+		return nil, err
 	}
-	if err := RegisterSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace); err != nil {
+	if err := temporalsetup.RegisterSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace); err != nil {
 		return nil, err
 	}
 	a.Metrics = metrics.New(a.Store)
@@ -239,93 +230,6 @@ func (a *App) Stop(ctx context.Context) {
 	}
 }
 
-// EnsureNamespace registers the namespace on the Temporal cluster if it does
-// not exist yet (3 days retention of closed workflows), so a fresh cluster
-// needs no manual step. An existing namespace is left as it is.
-func EnsureNamespace(ctx context.Context, hostPort, namespace string) error {
-	nc, err := client.NewNamespaceClient(client.Options{HostPort: hostPort})
-	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", hostPort, err)
-	}
-	defer nc.Close()
-	_, err = nc.Describe(ctx, namespace)
-	var nf *serviceerror.NamespaceNotFound
-	if !errors.As(err, &nf) {
-		return err
-	}
-	retention := 72 * time.Hour
-	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{
-		Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(retention),
-	})
-	var exists *serviceerror.NamespaceAlreadyExists
-	if err != nil && !errors.As(err, &exists) {
-		return fmt.Errorf("register namespace %s: %w", namespace, err)
-	}
-	// A new namespace takes a moment to reach every frontend's cache.
-	for i := 0; i < 50; i++ {
-		if _, err = nc.Describe(ctx, namespace); err == nil {
-			return nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return err
-}
-
-// RegisterSearchAttributes adds hookd's search attributes to the namespace;
-// attributes already there are left alone, so it is safe to repeat.
-func RegisterSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
-	ops := c.OperatorService()
-	var have *operatorservice.ListSearchAttributesResponse
-	var err error
-	// A namespace registered a moment ago may not have reached every cache yet.
-	for try := 0; ; try++ {
-		have, err = ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
-		var nf *serviceerror.NotFound
-		var nnf *serviceerror.NamespaceNotFound
-		if err == nil || try >= 60 || !(errors.As(err, &nf) || errors.As(err, &nnf)) {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
-	}
-	missing := workflows.SearchAttributes()
-	for name := range missing {
-		if _, ok := have.GetCustomAttributes()[name]; ok {
-			delete(missing, name)
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: namespace, SearchAttributes: missing})
-	if err != nil && !strings.Contains(strings.ToLower(err.Error()), "already") {
-		return fmt.Errorf("add search attributes: %w", err)
-	}
-	// Frontends learn of new attributes when their namespace cache refreshes
-	// (every few seconds); until then starts that set them are refused. A
-	// query naming every attribute succeeds only once they are known.
-	var query []string
-	for name := range missing {
-		query = append(query, name+" = 'probe'")
-	}
-	req := &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: strings.Join(query, " AND ")}
-	for try := 0; ; try++ {
-		if _, err = c.WorkflowService().CountWorkflowExecutions(ctx, req); err == nil {
-			return nil
-		}
-		if try >= 120 {
-			return fmt.Errorf("search attributes added but not usable yet: %w", err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(250 * time.Millisecond):
-		}
-	}
-}
-
 // devAPIKey reads the dev API key kept in the data dir, or makes one.
 func devAPIKey(dataDir string) (string, error) {
 	path := filepath.Join(dataDir, "api-key")
@@ -346,20 +250,4 @@ func devAPIKey(dataDir string) (string, error) {
 		return "", fmt.Errorf("write dev API key: %w", err)
 	}
 	return key, nil
-}
-
-// levelFloor drops records below min; used to quieten the SDK's logs.
-type levelFloor struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (l levelFloor) Enabled(ctx context.Context, lv slog.Level) bool {
-	return lv >= l.min && l.Handler.Enabled(ctx, lv)
-}
-func (l levelFloor) WithAttrs(as []slog.Attr) slog.Handler {
-	return levelFloor{l.Handler.WithAttrs(as), l.min}
-}
-func (l levelFloor) WithGroup(n string) slog.Handler {
-	return levelFloor{l.Handler.WithGroup(n), l.min}
 }

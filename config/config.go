@@ -1,5 +1,10 @@
 // Package config reads hookd's settings from the environment. A Config is a
 // value passed down to whatever needs it; nothing reads the environment later.
+//
+// Every setting is one row of Settings: its variable, its default, its help
+// text, how its value is parsed into the Config and how the result is
+// checked. Load, Validate, the refusal of unknown HOOKD_ variables and
+// `hookd help` all read that one table.
 package config
 
 import (
@@ -25,13 +30,13 @@ const (
 	ModeWorker Mode = "worker" // the Temporal worker only
 )
 
-// Config is every setting hookd has.
+// Config is every setting hookd has; Settings says which variable sets each.
 type Config struct {
 	Mode              Mode
 	APIAddr           string         // HOOKD_API_ADDR
 	APIKeys           []string       // HOOKD_API_KEY, comma-separated
 	DatabaseURL       string         // HOOKD_DATABASE_URL; "" in dev means SQLite under DataDir
-	DataDir           string         // HOOKD_DATA_DIR
+	DataDir           string         // HOOKD_DATA_DIR, made absolute
 	TemporalAddress   string         // HOOKD_TEMPORAL_ADDRESS
 	TemporalNamespace string         // HOOKD_TEMPORAL_NAMESPACE
 	TemporalUIPort    int            // HOOKD_TEMPORAL_UI_PORT (dev only)
@@ -52,36 +57,228 @@ type Config struct {
 // DefaultMaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT's default.
 const DefaultMaxEndpointsPerTenant = 10000
 
-// Setting describes one environment variable.
+// Setting is one environment variable: its default and help text, and where
+// its value goes in a Config.
 type Setting struct {
-	Name, Default, Help string
+	Name string
+	// Default is the value an unset or empty variable takes; DevDefault, when
+	// not "", replaces it in dev.
+	Default, DevDefault string
+	Help                string
+	// Unset says, for `hookd help`, what hookd does when the variable and
+	// Default are both empty ("" reads as "unset").
+	Unset string
+
+	// parse stores v in c, or says why v is not a value of this setting.
+	parse func(c *Config, v string) error
+	// check, when set, says why the parsed value is not usable, if it is not.
+	check func(c *Config) error
 }
 
-// Settings is the documented list of environment variables; any other HOOKD_
-// variable stops start-up.
+// Settings is the table of environment variables hookd reads, in the order
+// `hookd help` and the README list them. Any other HOOKD_ variable stops
+// start-up.
 var Settings = []Setting{
-	{"HOOKD_API_ADDR", "127.0.0.1:8080", "address the REST API listens on"},
-	{"HOOKD_API_KEY", "generated and printed in dev", "bearer API keys, comma-separated; required outside dev"},
-	{"HOOKD_DATABASE_URL", "SQLite in HOOKD_DATA_DIR (dev)", "postgres://… URL; required outside dev"},
-	{"HOOKD_DATA_DIR", "./data", "where dev keeps its SQLite files (hookd.db, temporal.db, visibility.db)"},
-	{"HOOKD_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend; dev serves an embedded one here"},
-	{"HOOKD_TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
-	{"HOOKD_TEMPORAL_UI_PORT", "8233", "dev only: port of the embedded Temporal UI; -1 disables it"},
-	{"HOOKD_ALLOW_PRIVATE_TARGETS", "true in dev, false otherwise", "true, false, or CIDRs (comma-separated) that deliveries may reach although internal"},
-	{"HOOKD_METRICS_ADDR", "unset", "host:port of a /metrics listener; the API serves /metrics too, so set it for workers"},
-	{"HOOKD_ONE_ENDPOINT_PER_TENANT", "false", "true: a tenant may have one endpoint; POST /v1/endpoints answers 409 for a second (set it alike on every api process)"},
-	{"HOOKD_MAX_ENDPOINTS_PER_TENANT", "10000", "the most endpoints a tenant may have (and so the fan-out of one event); POST /v1/endpoints answers 409 past it"},
-	{"HOOKD_LOG_LEVEL", "info", "debug, info, warn or error"},
-	{"HOOKD_LOG_FORMAT", "json (text in dev)", "json or text"},
+	{
+		Name: "HOOKD_API_ADDR", Default: "127.0.0.1:8080", Help: "address the REST API listens on",
+		parse: func(c *Config, v string) error { c.APIAddr = v; return nil },
+		check: func(c *Config) error { return hostPort(c.APIAddr) },
+	},
+	{
+		Name: "HOOKD_API_KEY", Unset: "generated and printed in dev", Help: "bearer API keys, comma-separated; required outside dev",
+		parse: func(c *Config, v string) error { c.APIKeys = list(v); return nil },
+		check: func(c *Config) error {
+			for _, k := range c.APIKeys {
+				if len(k) < 16 {
+					return errors.New("each key must be at least 16 characters")
+				}
+			}
+			if len(c.APIKeys) == 0 && c.Mode == ModeAPI {
+				return errors.New("required outside dev")
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_DATABASE_URL", Unset: "SQLite in HOOKD_DATA_DIR (dev)", Help: "postgres://… URL; required outside dev",
+		parse: func(c *Config, v string) error { c.DatabaseURL = v; return nil },
+		check: func(c *Config) error {
+			switch {
+			case c.DatabaseURL == "" && c.Mode != ModeDev:
+				return errors.New("required outside dev (postgres://user@host:5432/db)")
+			case c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+				return errors.New("must be a postgres:// URL")
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_DATA_DIR", Default: "./data", Help: "where dev keeps its SQLite files (hookd.db, temporal.db, visibility.db)",
+		parse: func(c *Config, v string) error {
+			c.DataDir = v
+			if abs, err := filepath.Abs(v); err == nil {
+				c.DataDir = abs
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Help: "Temporal frontend; dev serves an embedded one here",
+		parse: func(c *Config, v string) error { c.TemporalAddress = v; return nil },
+		check: func(c *Config) error { return hostPort(c.TemporalAddress) },
+	},
+	{
+		Name: "HOOKD_TEMPORAL_NAMESPACE", Default: "default", Help: "Temporal namespace",
+		parse: func(c *Config, v string) error { c.TemporalNamespace = v; return nil },
+	},
+	{
+		Name: "HOOKD_TEMPORAL_UI_PORT", Default: "8233", Help: "dev only: port of the embedded Temporal UI; -1 disables it",
+		parse: func(c *Config, v string) (err error) {
+			if c.TemporalUIPort, err = strconv.Atoi(v); err != nil {
+				return notAPort(v)
+			}
+			return nil
+		},
+		check: func(c *Config) error {
+			if c.TemporalUIPort < -1 || c.TemporalUIPort > 65535 {
+				return notAPort(strconv.Itoa(c.TemporalUIPort))
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_ALLOW_PRIVATE_TARGETS", Default: "false", DevDefault: "true",
+		Help:  "true, false, or CIDRs (comma-separated) that deliveries may reach although internal",
+		parse: parseAllowPrivate,
+	},
+	{
+		Name: "HOOKD_METRICS_ADDR", Help: "host:port of a /metrics listener; the API serves /metrics too, so set it for workers",
+		parse: func(c *Config, v string) error { c.MetricsAddr = v; return nil },
+		check: func(c *Config) error {
+			if c.MetricsAddr == "" {
+				return nil
+			}
+			return hostPort(c.MetricsAddr)
+		},
+	},
+	{
+		Name: "HOOKD_ONE_ENDPOINT_PER_TENANT", Default: "false",
+		Help: "true: a tenant may have one endpoint; POST /v1/endpoints answers 409 for a second (set it alike on every api process)",
+		parse: func(c *Config, v string) (err error) {
+			c.OneEndpointPerTenant, err = parseBool(v)
+			return err
+		},
+	},
+	{
+		Name: "HOOKD_MAX_ENDPOINTS_PER_TENANT", Default: strconv.Itoa(DefaultMaxEndpointsPerTenant),
+		Help: "the most endpoints a tenant may have (and so the fan-out of one event); POST /v1/endpoints answers 409 past it",
+		parse: func(c *Config, v string) (err error) {
+			if c.MaxEndpointsPerTenant, err = strconv.Atoi(v); err != nil {
+				return notAtLeastOne(v)
+			}
+			return nil
+		},
+		check: func(c *Config) error {
+			if c.MaxEndpointsPerTenant < 1 {
+				return notAtLeastOne(strconv.Itoa(c.MaxEndpointsPerTenant))
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error",
+		parse: func(c *Config, v string) error {
+			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("%q is not debug, info, warn or error", v)
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_LOG_FORMAT", Default: "json", DevDefault: "text", Help: "json or text",
+		parse: func(c *Config, v string) error { c.LogFormat = v; return nil },
+		check: func(c *Config) error {
+			if c.LogFormat != "json" && c.LogFormat != "text" {
+				return fmt.Errorf("%q is not json or text", c.LogFormat)
+			}
+			return nil
+		},
+	},
 }
 
-// Load reads the settings for mode from environ (os.Environ() form).
+// Load reads the settings for mode from environ (os.Environ() form): an unset
+// or empty variable takes its default, each value is parsed into the Config,
+// and the Config is validated. Every error names its variable.
 func Load(mode Mode, environ []string) (Config, error) {
-	env := map[string]string{}
+	env, err := hookdVariables(environ)
+	if err != nil {
+		return Config{}, err
+	}
+	c := Config{Mode: mode}
+	var errs []error
+	unparsed := map[string]bool{}
+	for _, s := range Settings {
+		v := env[s.Name]
+		if v == "" {
+			v = s.defaultIn(mode)
+		}
+		if err := s.parse(&c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+			unparsed[s.Name] = true
+		}
+	}
+	// A value that did not parse has been reported; its check would only
+	// report the zero value left in its place.
+	errs = append(errs, c.validate(unparsed)...)
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// FromEnvironment is Load(mode, os.Environ()).
+func FromEnvironment(mode Mode) (Config, error) { return Load(mode, os.Environ()) }
+
+// Validate says what in c hookd cannot run with, naming the variable of each
+// setting at fault; nil means c is usable.
+func (c Config) Validate() error { return errors.Join(c.validate(nil)...) }
+
+func (c *Config) validate(skip map[string]bool) []error {
+	var errs []error
+	switch c.Mode {
+	case ModeDev, ModeAPI, ModeWorker:
+	default:
+		errs = append(errs, fmt.Errorf("unknown mode %q (dev, api or worker)", c.Mode))
+	}
+	for _, s := range Settings {
+		if s.check == nil || skip[s.Name] {
+			continue
+		}
+		if err := s.check(c); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+		}
+	}
+	return errs
+}
+
+// Usage lists the settings for `hookd help`, one a line: name, help text and
+// default.
+func Usage() string {
+	var b strings.Builder
+	for _, s := range Settings {
+		fmt.Fprintf(&b, "  %-28s %s (default: %s)\n", s.Name, s.Help, s.shownDefault())
+	}
+	return b.String()
+}
+
+// hookdVariables returns the HOOKD_ variables of environ, values trimmed, or
+// an error naming those that are not in Settings.
+func hookdVariables(environ []string) (map[string]string, error) {
 	known := map[string]bool{}
 	for _, s := range Settings {
 		known[s.Name] = true
 	}
+	env := map[string]string{}
 	var unknown []string
 	for _, kv := range environ {
 		k, v, _ := strings.Cut(kv, "=")
@@ -96,125 +293,81 @@ func Load(mode Mode, environ []string) (Config, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return Config{}, fmt.Errorf("unknown setting %s (known: %s)", strings.Join(unknown, ", "), names())
-	}
-	get := func(k, def string) string {
-		if v, ok := env[k]; ok && v != "" {
-			return v
+		names := make([]string, len(Settings))
+		for i, s := range Settings {
+			names[i] = s.Name
 		}
-		return def
+		return nil, fmt.Errorf("unknown setting %s (known: %s)", strings.Join(unknown, ", "), strings.Join(names, ", "))
 	}
-
-	c := Config{
-		Mode:              mode,
-		APIAddr:           get("HOOKD_API_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:       get("HOOKD_DATABASE_URL", ""),
-		DataDir:           get("HOOKD_DATA_DIR", "./data"),
-		TemporalAddress:   get("HOOKD_TEMPORAL_ADDRESS", "127.0.0.1:7233"),
-		TemporalNamespace: get("HOOKD_TEMPORAL_NAMESPACE", "default"),
-		LogFormat:         get("HOOKD_LOG_FORMAT", map[bool]string{true: "text", false: "json"}[mode == ModeDev]),
-	}
-	var errs []error
-	bad := func(k, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{k}, a...)...))
-	}
-	switch mode {
-	case ModeDev, ModeAPI, ModeWorker:
-	default:
-		errs = append(errs, fmt.Errorf("unknown mode %q (dev, api or worker)", mode))
-	}
-	if _, _, err := net.SplitHostPort(c.APIAddr); err != nil {
-		bad("HOOKD_API_ADDR", "%q is not host:port", c.APIAddr)
-	}
-	c.MetricsAddr = get("HOOKD_METRICS_ADDR", "")
-	if c.MetricsAddr != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-			bad("HOOKD_METRICS_ADDR", "%q is not host:port", c.MetricsAddr)
-		}
-	}
-	if _, _, err := net.SplitHostPort(c.TemporalAddress); err != nil {
-		bad("HOOKD_TEMPORAL_ADDRESS", "%q is not host:port", c.TemporalAddress)
-	}
-	for _, k := range strings.Split(get("HOOKD_API_KEY", ""), ",") {
-		if k = strings.TrimSpace(k); k == "" {
-			continue
-		}
-		if len(k) < 16 {
-			bad("HOOKD_API_KEY", "each key must be at least 16 characters")
-			break
-		}
-		c.APIKeys = append(c.APIKeys, k)
-	}
-	if len(c.APIKeys) == 0 && mode == ModeAPI {
-		bad("HOOKD_API_KEY", "required outside dev")
-	}
-	if c.DatabaseURL == "" && mode != ModeDev {
-		bad("HOOKD_DATABASE_URL", "required outside dev (postgres://user@host:5432/db)")
-	}
-	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
-		bad("HOOKD_DATABASE_URL", "must be a postgres:// URL")
-	}
-	if abs, err := filepath.Abs(c.DataDir); err == nil {
-		c.DataDir = abs
-	}
-	c.TemporalUIPort = 8233
-	if v := get("HOOKD_TEMPORAL_UI_PORT", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < -1 || n > 65535 {
-			bad("HOOKD_TEMPORAL_UI_PORT", "%q is not a port (or -1 to disable)", v)
-		}
-		c.TemporalUIPort = n
-	}
-	switch v := strings.ToLower(get("HOOKD_ALLOW_PRIVATE_TARGETS", "")); v {
-	case "":
-		c.AllowPrivate = mode == ModeDev
-	case "true", "1", "yes":
-		c.AllowPrivate = true
-	case "false", "0", "no":
-	default:
-		for _, p := range strings.Split(v, ",") {
-			pre, err := netip.ParsePrefix(strings.TrimSpace(p))
-			if err != nil {
-				bad("HOOKD_ALLOW_PRIVATE_TARGETS", "%q is neither true/false nor a CIDR list", p)
-				break
-			}
-			c.AllowedPrefixes = append(c.AllowedPrefixes, pre)
-		}
-	}
-	switch v := strings.ToLower(get("HOOKD_ONE_ENDPOINT_PER_TENANT", "false")); v {
-	case "true", "1", "yes":
-		c.OneEndpointPerTenant = true
-	case "false", "0", "no":
-	default:
-		bad("HOOKD_ONE_ENDPOINT_PER_TENANT", "%q is not true or false", v)
-	}
-	c.MaxEndpointsPerTenant = DefaultMaxEndpointsPerTenant
-	if v := get("HOOKD_MAX_ENDPOINTS_PER_TENANT", ""); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			bad("HOOKD_MAX_ENDPOINTS_PER_TENANT", "%q is not a whole number of at least 1", v)
-		}
-		c.MaxEndpointsPerTenant = n
-	}
-	if err := c.LogLevel.UnmarshalText([]byte(get("HOOKD_LOG_LEVEL", "info"))); err != nil {
-		bad("HOOKD_LOG_LEVEL", "%q is not debug, info, warn or error", env["HOOKD_LOG_LEVEL"])
-	}
-	if c.LogFormat != "json" && c.LogFormat != "text" {
-		bad("HOOKD_LOG_FORMAT", "%q is not json or text", c.LogFormat)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return env, nil
 }
 
-// FromEnvironment is Load(mode, os.Environ()).
-func FromEnvironment(mode Mode) (Config, error) { return Load(mode, os.Environ()) }
-
-func names() string {
-	out := make([]string, len(Settings))
-	for i, s := range Settings {
-		out[i] = s.Name
+func (s Setting) defaultIn(mode Mode) string {
+	if mode == ModeDev && s.DevDefault != "" {
+		return s.DevDefault
 	}
-	return strings.Join(out, ", ")
+	return s.Default
+}
+
+func (s Setting) shownDefault() string {
+	switch {
+	case s.DevDefault != "":
+		return s.DevDefault + " in dev, " + s.Default + " otherwise"
+	case s.Default != "":
+		return s.Default
+	case s.Unset != "":
+		return s.Unset
+	}
+	return "unset"
+}
+
+// list splits a comma-separated value, dropping empty items.
+func list(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+func parseBool(v string) (bool, error) {
+	switch v = strings.ToLower(v); v {
+	case "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", v)
+}
+
+// parseAllowPrivate reads HOOKD_ALLOW_PRIVATE_TARGETS: a boolean, or the CIDRs
+// deliveries may reach although they are internal.
+func parseAllowPrivate(c *Config, v string) error {
+	if b, err := parseBool(v); err == nil {
+		c.AllowPrivate = b
+		return nil
+	}
+	for _, p := range strings.Split(strings.ToLower(v), ",") {
+		pre, err := netip.ParsePrefix(strings.TrimSpace(p))
+		if err != nil {
+			return fmt.Errorf("%q is neither true/false nor a CIDR list", p)
+		}
+		c.AllowedPrefixes = append(c.AllowedPrefixes, pre)
+	}
+	return nil
+}
+
+func hostPort(addr string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	return nil
+}
+
+func notAPort(v string) error { return fmt.Errorf("%q is not a port (or -1 to disable)", v) }
+
+func notAtLeastOne(v string) error {
+	return fmt.Errorf("%q is not a whole number of at least 1", v)
 }

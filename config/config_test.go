@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,4 +95,56 @@ func TestREADMEListsEverySetting(t *testing.T) {
 	for _, s := range Settings {
 		require.True(t, strings.Contains(string(readme), "| `"+s.Name+"` |"), "README.md's configuration table lists %s", s.Name)
 	}
+}
+
+func TestValidateNamesTheVariableOfAChangedValue(t *testing.T) {
+	for name, tc := range map[string]struct {
+		change func(c *Config)
+		want   string
+	}{
+		"ui port out of range": {func(c *Config) { c.TemporalUIPort = 70000 }, "HOOKD_TEMPORAL_UI_PORT"},
+		"no endpoints allowed": {func(c *Config) { c.MaxEndpointsPerTenant = 0 }, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
+		"bad log format":       {func(c *Config) { c.LogFormat = "xml" }, "HOOKD_LOG_FORMAT"},
+		"bad metrics addr":     {func(c *Config) { c.MetricsAddr = "9090" }, "HOOKD_METRICS_ADDR"},
+		"api without key":      {func(c *Config) { c.Mode, c.DatabaseURL = ModeAPI, "postgres://x@h/db" }, "HOOKD_API_KEY"},
+		"unknown mode":         {func(c *Config) { c.Mode = "both" }, `unknown mode "both"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := Load(ModeDev, nil)
+			require.NoError(t, err)
+			require.NoError(t, c.Validate())
+			tc.change(&c)
+			require.ErrorContains(t, c.Validate(), tc.want)
+		})
+	}
+}
+
+func TestAValueThatDoesNotParseIsReportedOnce(t *testing.T) {
+	_, err := Load(ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=many"})
+	require.EqualError(t, err, `HOOKD_MAX_ENDPOINTS_PER_TENANT: "many" is not a whole number of at least 1`)
+}
+
+func TestEveryModeTakesItsDefaults(t *testing.T) {
+	prod := []string{"HOOKD_DATABASE_URL=postgres://hookd@db:5432/hookd", "HOOKD_API_KEY=0123456789abcdef"}
+	for mode, want := range map[Mode]struct {
+		allowPrivate bool
+		logFormat    string
+	}{ModeDev: {true, "text"}, ModeAPI: {false, "json"}, ModeWorker: {false, "json"}} {
+		c, err := Load(mode, prod)
+		require.NoError(t, err, mode)
+		require.Equal(t, want.allowPrivate, c.AllowPrivate, mode)
+		require.Equal(t, want.logFormat, c.LogFormat, mode)
+		require.Equal(t, slog.LevelInfo, c.LogLevel, mode)
+		require.True(t, filepath.IsAbs(c.DataDir), mode)
+	}
+}
+
+func TestUsageListsEverySettingWithItsDefault(t *testing.T) {
+	usage := Usage()
+	for _, s := range Settings {
+		require.Contains(t, usage, s.Name)
+	}
+	require.Contains(t, usage, "(default: 127.0.0.1:8080)")
+	require.Contains(t, usage, "(default: text in dev, json otherwise)")
+	require.Contains(t, usage, "(default: unset)")
 }

@@ -87,7 +87,5 @@ func newLogger(c config.Config) *slog.Logger {
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: hookd dev | api | worker | echo [addr]")
 	fmt.Fprintln(os.Stderr, "\nsettings (environment):")
-	for _, s := range config.Settings {
-		fmt.Fprintf(os.Stderr, "  %-28s %s (default: %s)\n", s.Name, s.Help, s.Default)
-	}
+	fmt.Fprint(os.Stderr, config.Usage())
 }
