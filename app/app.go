@@ -42,8 +42,11 @@ type App struct {
 	Dev *devserver.Server
 	// APIURL is where the API listens ("" in worker mode).
 	APIURL string
-	// APIKey is the generated key in dev when HOOKD_API_KEY is unset.
+	// GeneratedAPIKey is the dev key used when HOOKD_API_KEY is unset,
+	// kept in the data dir; NewAPIKey says it was made by this start
+	// (false: read back from an earlier one).
 	GeneratedAPIKey string
+	NewAPIKey       bool
 	// Metrics are this process's Prometheus metrics (served at the API's
 	// /metrics, and at HOOKD_METRICS_ADDR when set).
 	Metrics        *metrics.Metrics
@@ -141,11 +144,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeAPI {
 		keys := cfg.APIKeys
 		if len(keys) == 0 {
-			key, err := devAPIKey(cfg.DataDir)
+			key, made, err := devAPIKey(cfg.DataDir)
 			if err != nil {
 				return nil, err
 			}
-			a.GeneratedAPIKey = key
+			a.GeneratedAPIKey, a.NewAPIKey = key, made
 			keys = []string{key}
 		}
 		ln, err := net.Listen("tcp", cfg.APIAddr)
@@ -230,24 +233,25 @@ func (a *App) Stop(ctx context.Context) {
 	}
 }
 
-// devAPIKey reads the dev API key kept in the data dir, or makes one.
-func devAPIKey(dataDir string) (string, error) {
+// devAPIKey reads the dev API key kept in the data dir, or makes one; made
+// says it was made now.
+func devAPIKey(dataDir string) (key string, made bool, err error) {
 	path := filepath.Join(dataDir, "api-key")
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 16 {
-		return strings.TrimSpace(string(b)), nil
+		return strings.TrimSpace(string(b)), false, nil
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("read dev API key: %w", err)
+		return "", false, fmt.Errorf("read dev API key: %w", err)
 	}
 	buf := make([]byte, 24)
 	if _, err := rand.Read(buf); err != nil {
-		return "", err
+		return "", false, err
 	}
-	key := "hk_dev_" + base64.RawURLEncoding.EncodeToString(buf)
+	key = "hk_dev_" + base64.RawURLEncoding.EncodeToString(buf)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write dev API key: %w", err)
+		return "", false, fmt.Errorf("write dev API key: %w", err)
 	}
-	return key, nil
+	return key, true, nil
 }

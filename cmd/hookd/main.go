@@ -64,7 +64,11 @@ func announce(a *app.App) {
 		fmt.Printf("  API          %s\n", a.APIURL)
 	}
 	if a.GeneratedAPIKey != "" {
-		fmt.Printf("  API key      %s   (generated; kept in %s/api-key)\n", a.GeneratedAPIKey, c.DataDir)
+		how := "generated now; kept in"
+		if !a.NewAPIKey {
+			how = "read from"
+		}
+		fmt.Printf("  API key      %s   (%s %s/api-key)\n", a.GeneratedAPIKey, how, c.DataDir)
 	}
 	fmt.Printf("  Temporal     %s (namespace %s)\n", c.TemporalAddress, c.TemporalNamespace)
 	if a.Dev != nil && a.Dev.UIURL() != "" {
