@@ -189,6 +189,18 @@ func (a *App) startDevServer(ctx context.Context) error {
 		SearchAttributes: workflows.SearchAttributes(),
 		Logger:           a.log.With("component", "temporal"),
 	})
+	var pe *devserver.PortError
+	if errors.As(err, &pe) {
+		// Name the setting that moves the port, as for HOOKD_API_ADDR.
+		switch pe.Port {
+		case "frontend":
+			return fmt.Errorf("HOOKD_TEMPORAL_ADDRESS: %s is taken (another hookd dev or Temporal server?): stop it, or set HOOKD_TEMPORAL_ADDRESS to a free address such as %s: %w",
+				a.Config.TemporalAddress, net.JoinHostPort(host, strconv.Itoa(port+1)), err)
+		case "web UI":
+			return fmt.Errorf("HOOKD_TEMPORAL_UI_PORT: port %d is taken (another hookd dev or Temporal UI?): stop it, set HOOKD_TEMPORAL_UI_PORT to a free port such as %d, or to -1 for no UI: %w",
+				a.Config.TemporalUIPort, a.Config.TemporalUIPort+1, err)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("start embedded temporal server: %w", err)
 	}

@@ -252,7 +252,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}{{"frontend", cfg.FrontendPort}, {"HTTP", cfg.HTTPPort}} {
 		if p.port > 0 {
 			if err := checkPortFree(cfg.IP, p.port); err != nil {
-				return nil, fmt.Errorf("devserver: %s port: %w", p.name, err)
+				return nil, &PortError{Port: p.name, Err: err}
 			}
 		}
 	}
@@ -294,7 +294,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.UIPort >= 0 {
 		uiLn, err = net.Listen("tcp", net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.UIPort)))
 		if err != nil {
-			return nil, fmt.Errorf("devserver: web UI port: %w", err)
+			return nil, &PortError{Port: "web UI", Err: err}
 		}
 		defer func() {
 			if s.ui == nil {
@@ -331,6 +331,16 @@ func (s *Server) FrontendHostPort() string { return s.frontendHostPort }
 
 // HTTPHostPort is the frontend's HTTP API address, or "" when disabled.
 func (s *Server) HTTPHostPort() string { return s.httpHostPort }
+
+// PortError is a port of the server's that could not be had (another
+// process listens on it): Port names which ("frontend", "HTTP", "web UI").
+type PortError struct {
+	Port string
+	Err  error
+}
+
+func (e *PortError) Error() string { return "devserver: " + e.Port + " port: " + e.Err.Error() }
+func (e *PortError) Unwrap() error { return e.Err }
 
 // UIURL is the Web UI base URL, e.g. "http://127.0.0.1:8233", or "" when the UI
 // is disabled.
