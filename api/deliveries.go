@@ -44,15 +44,16 @@ func toDeliveryJSON(d *models.Delivery) deliveryJSON {
 }
 
 type attemptJSON struct {
-	ID              string            `json:"id"`
-	Number          int               `json:"number"`
-	Trigger         string            `json:"trigger"`
-	URL             string            `json:"url"`
-	RequestHeaders  map[string]string `json:"request_headers"`
-	StatusCode      int               `json:"status_code"`
-	Succeeded       bool              `json:"succeeded"`
-	LatencyMS       float64           `json:"latency_ms"`
-	ResponseExcerpt string            `json:"response_excerpt"`
+	ID             string            `json:"id"`
+	Number         int               `json:"number"`
+	Trigger        string            `json:"trigger"`
+	URL            string            `json:"url"`
+	RequestHeaders map[string]string `json:"request_headers"`
+	// StatusCode is null when no answer came (refused, timed out, blocked).
+	StatusCode      *int    `json:"status_code"`
+	Succeeded       bool    `json:"succeeded"`
+	LatencyMS       float64 `json:"latency_ms"`
+	ResponseExcerpt string  `json:"response_excerpt"`
 	// ResponseExcerptBase64 holds the excerpt's exact bytes when they are
 	// not valid UTF-8, which response_excerpt shows with U+FFFD in their place.
 	ResponseExcerptBase64 string    `json:"response_excerpt_base64,omitempty"`
@@ -62,8 +63,12 @@ type attemptJSON struct {
 
 func toAttemptJSON(a *models.Attempt) attemptJSON {
 	out := attemptJSON{ID: a.ID, Number: a.Number, Trigger: a.Trigger, URL: a.URL, RequestHeaders: a.RequestHeaders,
-		StatusCode: a.StatusCode, Succeeded: a.Succeeded, LatencyMS: a.LatencyMS,
+		Succeeded: a.Succeeded, LatencyMS: a.LatencyMS,
 		Error: a.Error, StartedAt: a.StartedAt}
+	if a.StatusCode != 0 {
+		code := a.StatusCode
+		out.StatusCode = &code
+	}
 	body := a.Body()
 	out.ResponseExcerpt = string(body)
 	if !utf8.Valid(body) {
