@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -91,11 +90,15 @@ type FailureCount struct {
 // attempt that ends after its delivery was cancelled or finished is logged
 // and changes nothing else (Recorded.Applied is false).
 func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt, o AttemptOutcome) (Recorded, error) {
+	open := []string{DeliveryPending, DeliveryHeld}
 	var rec Recorded
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		rec = Recorded{}
-		// The endpoint row first: the same lock order as DeleteEndpoint.
-		q := tx.Model(&Endpoint{}).Where("id = ?", endpointID)
+		// The endpoint row first: the same lock order as DeleteEndpoint,
+		// the one writer that closes a delivery under way. The count moves
+		// only if the delivery is still open.
+		q := tx.Model(&Endpoint{}).Where("id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.id = ? AND deliveries.status IN ?)",
+			endpointID, a.DeliveryID, open)
 		var res *gorm.DB
 		if a.Succeeded {
 			res = q.Where("consecutive_failures > 0").Updates(map[string]any{
@@ -116,7 +119,7 @@ func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt
 		if o.Status == DeliveryPending {
 			reconcileAt = o.NextAttemptAt
 		}
-		res = tx.Model(&Delivery{}).Where("id = ? AND status IN ?", a.DeliveryID, []string{DeliveryPending, DeliveryHeld}).Updates(map[string]any{
+		res = tx.Model(&Delivery{}).Where("id = ? AND status IN ?", a.DeliveryID, open).Updates(map[string]any{
 			"status":           o.Status,
 			"attempt_count":    gorm.Expr("attempt_count + 1"),
 			"last_status_code": a.StatusCode,
@@ -130,19 +133,14 @@ func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			// Cancelled or finished meanwhile: log the attempt, undo nothing
-			// else's work, and count nothing against the endpoint.
+			// Cancelled or finished meanwhile: the attempt is logged, and
+			// the delivery keeps the status it has.
 			var ds []Delivery
 			if err := tx.Select("status").Where("id = ?", a.DeliveryID).Limit(1).Find(&ds).Error; err != nil {
 				return err
 			}
 			if len(ds) == 1 {
 				rec.Status = ds[0].Status
-			}
-			if endpointChanged {
-				// Roll the endpoint's count back by rolling the whole
-				// transaction back, then log the attempt alone.
-				return errNotApplied
 			}
 			return nil
 		}
@@ -156,18 +154,11 @@ func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt
 		}
 		return nil
 	})
-	if errors.Is(err, errNotApplied) {
-		err = s.db.WithContext(ctx).Create(a).Error
-	}
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Number, a.DeliveryID, err)
 	}
 	return rec, nil
 }
-
-// errNotApplied rolls back RecordAttempt's transaction when the delivery
-// was no longer open.
-var errNotApplied = errors.New("delivery no longer open")
 
 // ListAttempts returns a delivery's attempts in the order they were made.
 func (s *Store) ListAttempts(ctx context.Context, deliveryID string) ([]Attempt, error) {

@@ -75,6 +75,25 @@ func TestALateAttemptLeavesACancelledDeliveryCancelled(t *testing.T) {
 		held, err := s.MarkHeld(ctx, d.ID, ep.ID)
 		require.NoError(t, err)
 		require.False(t, held)
+
+		// A late failure of a delivery already finished (its endpoint alive)
+		// counts nothing against the endpoint either.
+		live := newEndpoint("t-late", "*")
+		require.NoError(t, s.CreateEndpoint(ctx, live))
+		in, err = s.IngestEvent(ctx, newEvent("t-late", "x", models.NewID("k")), []models.Endpoint{*live})
+		require.NoError(t, err)
+		done := failedAttempt(in.Deliveries[0], 1, nil)
+		done.Succeeded, done.StatusCode = true, 200
+		_, err = s.RecordAttempt(ctx, live.ID, done, models.AttemptOutcome{Status: models.DeliverySucceeded})
+		require.NoError(t, err)
+		rec, err := s.RecordAttempt(ctx, live.ID, failedAttempt(in.Deliveries[0], 2, nil), models.AttemptOutcome{Status: models.DeliveryPending})
+		require.NoError(t, err)
+		require.False(t, rec.Applied)
+		require.Equal(t, models.DeliverySucceeded, rec.Status)
+		require.False(t, rec.Changed, "nothing to report to the health workflow")
+		got, err := s.GetEndpoint(ctx, live.ID)
+		require.NoError(t, err)
+		require.Zero(t, got.ConsecutiveFailures)
 	})
 }
 
