@@ -189,7 +189,7 @@ func TestProfileSalesOSDeliveryCarriesAHexHMACOfTheBody(t *testing.T) {
 		"X-Webhook-Signature is the lowercase hex HMAC-SHA256 of the body")
 }
 
-// apideckSeedExample is seed 002's "Connection Created" example event.
+// apideckSeedExample is Apideck's documented "Connection Created" example event.
 const apideckSeedExample = `{
   "payload": {
     "event_id": "9755c355-56c3-4a2f-a2da-86ff4411fccb",
@@ -265,7 +265,7 @@ func TestProfileApideckRetryCountsExecutionAttemptAndKeepsTheIdempotencyKey(t *t
 	}
 }
 
-// inlineSecretSeedExample is seed 003's sample payload.
+// inlineSecretSeedExample is the inline-secret vendor's documented sample payload.
 const inlineSecretSeedExample = `{
     "id_space": "eb8edc65-129a-4cb6-abbe-6bf8979c0658",
     "event": "lead.create",
@@ -331,7 +331,7 @@ func TestProfileInlineSecretPutsTheSecretAndTheSpaceInTheBody(t *testing.T) {
 	require.NoError(t, json.Compact(&want, []byte(sample)))
 	require.Equal(t, want.String(), string(r.Body), "the body is the seed's sample, with this space and this endpoint's secret")
 	for name := range r.Header {
-		require.NotContains(t, strings.ToLower(name), "signature", "seed 003 signs nothing")
+		require.NotContains(t, strings.ToLower(name), "signature", "the inline-secret vendor signs nothing")
 	}
 }
 

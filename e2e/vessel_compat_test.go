@@ -18,7 +18,7 @@ import (
 )
 
 // The Vessel compatibility routes: one webhook per connection, managed by
-// connection, as seed 000 describes.
+// connection, as Vessel's documentation describes.
 
 // createVesselWebhook creates the connection's webhook and returns the answer's "webhook".
 func createVesselWebhook(t *testing.T, c *client, body map[string]any) map[string]any {
@@ -142,7 +142,7 @@ func TestVesselWebhookReceivesTheConnectionsEventsInVesselsFormat(t *testing.T) 
 	require.Equal(t, connection, r.Header.Get("x-vessel-connection-id"))
 	ts := r.Header.Get("x-vessel-timestamp")
 	sum := sha256.Sum256([]byte(token + string(r.Body) + ts))
-	require.Equal(t, hex.EncodeToString(sum[:]), r.Header.Get("x-vessel-signature"), "sha256(accessToken + body + timestamp), as seed 000 checks")
+	require.Equal(t, hex.EncodeToString(sum[:]), r.Header.Get("x-vessel-signature"), "sha256(accessToken + body + timestamp), as Vessel's receiver checks")
 	var body struct {
 		EventID string         `json:"eventId"`
 		Type    string         `json:"type"`

@@ -10,7 +10,7 @@ import (
 )
 
 // VesselWebhook marks the endpoint that is a Vessel connection's one webhook,
-// as managed by the Vessel compatibility routes (seed 000: "You can only create
+// as managed by the Vessel compatibility routes (Vessel's documentation: "You can only create
 // one webhook per connection"). The endpoint itself is a regular endpoint of
 // tenant ConnectionID; this row only records which one plays Vessel's webhook.
 //

@@ -12,9 +12,10 @@ import (
 	"unicode/utf8"
 )
 
-// Apideck reproduces Apideck's webhooks (seed 002).
+// Apideck reproduces Apideck's webhooks, as Apideck's webhook documentation
+// describes them (kept in testdata/seeds/002_apideck.txt).
 //
-// Body, in the seed's field order:
+// Body, in the documentation's field order:
 //
 //	{"payload":{"event_id","event_type","service_id","entity_id","entity_type",
 //	            "entity","execution_attempt","occurred_at"}}
@@ -30,14 +31,14 @@ import (
 //   - Entity form, otherwise: the whole payload is the entity.
 //
 // Defaults: service_id is "apideck-vault" for vault.* events (the service that
-// emits them, as in every seed example), otherwise the entity's own service_id;
+// emits them, as in every documented example), otherwise the entity's own service_id;
 // entity_id is the entity's id (a number is sent as its digits); entity_type
 // is the event type's second segment in PascalCase ("vault.connection.created"
 // → "Connection"). CheckEvent refuses events where one cannot be found.
 //
 // Headers: x-apideck-event-type, x-apideck-idempotency-key (the event id, the
 // same on every attempt) and x-apideck-signature, the HMAC-SHA256 of the exact
-// body under the endpoint's secret, in standard base64. The seed names no
+// body under the endpoint's secret, in standard base64. The documentation names no
 // encoding; base64 follows our reading of Apideck's public verification guide
 // (a receiver that compares hex changes one call). Apideck signs with one key,
 // so Previous keys are unused.
@@ -47,7 +48,7 @@ const apideckVaultService = "apideck-vault"
 
 func init() { Register(Apideck{}) }
 
-// EventCatalog implements Cataloged: seed 002's connection lifecycle
+// EventCatalog implements Cataloged: Apideck's connection lifecycle
 // events, with its descriptions.
 func (Apideck) EventCatalog() []PresetType { return apideckCatalog }
 

@@ -48,10 +48,10 @@ type apideckExample struct {
 	} `json:"payload"`
 }
 
-// apideckExamples returns every example event of seed 002, compacted.
+// apideckExamples returns every example event in Apideck's documentation, compacted.
 func apideckExamples(t *testing.T) [][]byte {
 	examples := seedJSON(t, seedText(t, "002_apideck.txt"), "{\n  \"payload\"")
-	require.Len(t, examples, 9, "seed 002 documents nine example events")
+	require.Len(t, examples, 9, "Apideck documents nine example events")
 	return examples
 }
 

@@ -6,17 +6,18 @@ import (
 	"fmt"
 )
 
-// InlineSecret reproduces the vendor of seed 003, which puts the endpoint's
-// secret inside the body instead of signing it.
+// InlineSecret reproduces a vendor that puts the endpoint's
+// secret inside the body instead of signing it (its documentation is kept in
+// testdata/seeds/003_inline_secret.txt; the vendor is not named there).
 //
 // Body: {"id_space":TenantID,"event":EventType,"secret":the current secret,
 // "payload":payload}. No signature headers. Only the current secret is sent.
-// Secrets look like the seed's sample: "wh_" followed by hex.
+// Secrets look like the documentation's sample: "wh_" followed by hex.
 type InlineSecret struct{}
 
 func init() { Register(InlineSecret{}) }
 
-// EventCatalog implements Cataloged: seed 003 lists names by group only;
+// EventCatalog implements Cataloged: the documentation lists names by group only;
 // the descriptions say what each name means.
 func (InlineSecret) EventCatalog() []PresetType { return inlineSecretCatalog }
 

@@ -29,7 +29,7 @@ func TestInlineSecretPresetMatchesTheSeed(t *testing.T) {
 	require.Equal(t, inline, presetNames(t, "inline-secret"))
 }
 
-// inlineSecretSample returns seed 003's sample payload, compacted.
+// inlineSecretSample returns the inline-secret vendor's documented sample payload, compacted.
 func inlineSecretSample(t *testing.T) []byte {
 	samples := seedJSON(t, seedText(t, "003_inline_secret.txt"), "{\n    \"id_space\"")
 	require.Len(t, samples, 1)
@@ -53,7 +53,7 @@ func TestInlineSecretReproducesTheSeedSampleByteForByte(t *testing.T) {
 	r, err := p.Render(fixedMessage(s.Event, s.IDSpace, string(s.Payload)), Keys{Current: s.Secret, Previous: []string{"wh_retired0000000"}})
 	require.NoError(t, err)
 	require.Equal(t, string(sample), string(r.Body))
-	require.Equal(t, []string{"Content-Type"}, headerNames(r), "seed 003 sends no signature headers")
+	require.Equal(t, []string{"Content-Type"}, headerNames(r), "the inline-secret vendor sends no signature headers")
 	requireGolden(t, "inline_secret_lead_create", r)
 }
 

@@ -12,7 +12,7 @@ import (
 // This file reproduces JavaScript's JSON.stringify(JSON.parse(text)) in Go.
 //
 // A receiver that verifies a signature over JSON.stringify of the parsed body
-// (Vessel's, seed 000) only accepts bodies that are a fixed point of that round
+// (Vessel's) only accepts bodies that are a fixed point of that round
 // trip. jsCanonical produces exactly those bytes: members in JavaScript's
 // property order (array-index keys such as "2" first, ascending, then the
 // others in the order written), numbers in ECMAScript Number::toString form

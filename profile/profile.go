@@ -3,7 +3,7 @@
 //
 // A Profile owns an envelope, its header names, its signature scheme and its
 // secret format. The standard profile follows Standard Webhooks; the others
-// reproduce the vendors in the product's seeds (Vessel, SalesOS, Apideck and
+// reproduce the webhooks of four vendors (Vessel, SalesOS, Apideck and
 // an inline-secret vendor) so their existing receivers verify hookd's
 // deliveries unchanged. Each profile lives in its own file and registers
 // itself in init, bringing its vendor's event catalog with it (Cataloged);
@@ -40,7 +40,7 @@ type Message struct {
 	// EventType is the event's type, such as "lead.created".
 	EventType string
 	// TenantID is the endpoint's tenant: a Vessel connection id, an Apideck
-	// consumer, a seed-003 space.
+	// consumer, an inline-secret vendor's id space.
 	TenantID string
 	// Payload is a JSON object, as the caller ingested it.
 	Payload json.RawMessage

@@ -7,23 +7,24 @@ import (
 	"time"
 )
 
-// SalesOS reproduces SalesOS's webhooks (seed 001).
+// SalesOS reproduces SalesOS's webhooks, as SalesOS's webhook documentation
+// describes them (kept in testdata/seeds/001_salesos.txt).
 //
 // Body: {"id":EventID,"event":EventType,"created_at":OccurredAt (RFC 3339,
 // UTC),"data":payload}; the id is the same on every retry so receivers can
-// deduplicate, as the seed advises.
+// deduplicate, as the documentation advises.
 //
 // Header X-Webhook-Signature is the lowercase hex HMAC-SHA256 of the exact
-// body bytes under the endpoint's secret. The seed names the algorithm and the
+// body bytes under the endpoint's secret. The documentation names the algorithm and the
 // header but no encoding and no prefix; hex without a "sha256=" prefix is
 // the most common reading of "an HMAC-SHA256 signature in the header" and what
-// a receiver written from the seed alone compares against. SalesOS carries
+// a receiver written from the documentation alone compares against. SalesOS carries
 // one signature, so Previous keys are unused.
 type SalesOS struct{}
 
 func init() { Register(SalesOS{}) }
 
-// EventCatalog implements Cataloged: seed 001's event table, with its
+// EventCatalog implements Cataloged: SalesOS's event table, with its
 // descriptions.
 func (SalesOS) EventCatalog() []PresetType { return salesosCatalog }
 

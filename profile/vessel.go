@@ -11,25 +11,26 @@ import (
 	"strings"
 )
 
-// Vessel reproduces Vessel's webhooks (seed 000).
+// Vessel reproduces Vessel's webhooks, as Vessel's webhook documentation
+// describes them (kept in testdata/seeds/000_vessel.txt).
 //
 // Body: {"eventId":EventID,"type":EventType,"data":payload}. The event type is
 // OBJECT_CHANGE, whose payload is {objectType, eventType, record}, or
 // STATUS_CHANGE, whose payload is {status}.
 //
-// Headers: x-vessel-timestamp is SentAt in unix seconds (the seed says "unix
+// Headers: x-vessel-timestamp is SentAt in unix seconds (the documentation says "unix
 // timestamp", which conventionally counts seconds; the receiver only
 // concatenates it, so either unit verifies), x-vessel-connection-id is the
 // tenant, and x-vessel-signature is hex(sha256(secret + body + timestamp)):
 // the endpoint's secret plays the connection's access token.
 //
-// The seed's receiver hashes JSON.stringify(req.body) of the parsed body, not
+// Vessel's documented receiver hashes JSON.stringify(req.body) of the parsed body, not
 // the bytes it received, so the body is written as JavaScript would re-write
 // it (see jsCanonical) and CheckEvent refuses payloads that cannot survive
 // that round trip. Vessel signs with one token, so Previous keys are unused.
 type Vessel struct{}
 
-// Vessel event types, object types, change kinds and statuses from seed 000.
+// Vessel event types, object types, change kinds and statuses from Vessel's documentation.
 var (
 	vesselEventTypes  = []string{"OBJECT_CHANGE", "STATUS_CHANGE"}
 	vesselObjectTypes = []string{"Contact", "Account", "Deal", "Lead", "User", "Note", "Task", "Event", "EventAttendee", "Email"}
@@ -41,7 +42,7 @@ var (
 
 func init() { Register(Vessel{}) }
 
-// EventCatalog implements Cataloged: the two event types of seed 000.
+// EventCatalog implements Cataloged: Vessel's two event types.
 func (Vessel) EventCatalog() []PresetType { return vesselCatalog }
 
 var vesselCatalog = []PresetType{
@@ -77,7 +78,7 @@ func (Vessel) Render(m Message, k Keys) (Rendered, error) {
 }
 
 // VesselSignature returns hex(sha256(token + body + timestamp)), the signature
-// seed 000's receiver recomputes.
+// Vessel's documented receiver recomputes.
 func VesselSignature(token string, body []byte, timestamp string) string {
 	h := sha256.New()
 	h.Write([]byte(token))
@@ -102,7 +103,7 @@ func vesselBody(m Message) ([]byte, error) {
 	return env.appendJSON(nil), nil
 }
 
-// CheckEvent implements Profile: the event must have one of seed 000's shapes
+// CheckEvent implements Profile: the event must have one of the shapes Vessel documents
 // and survive a JavaScript JSON.parse/JSON.stringify round trip unchanged.
 func (Vessel) CheckEvent(eventType string, payload json.RawMessage) error {
 	if err := checkVessel(eventType, payload); err != nil {

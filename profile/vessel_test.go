@@ -30,7 +30,7 @@ func TestVesselPresetMatchesTheSeed(t *testing.T) {
 	require.Equal(t, vesselEventTypes, names, "the preset lists exactly the event types CheckEvent accepts")
 }
 
-// The shapes seed 000 documents, as payloads (the envelope's data).
+// The shapes Vessel documents, as payloads (the envelope's data).
 var vesselShapes = []struct{ name, eventType, payload string }{
 	{"vessel_contact_created", "OBJECT_CHANGE", `{
 		"objectType": "Contact", "eventType": "CREATE",
