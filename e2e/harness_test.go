@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/hookd/hookd/app"
 	"github.com/hookd/hookd/config"
+	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/models/modelstest"
 )
 
@@ -204,16 +206,27 @@ type received struct {
 
 // receiver is a real HTTP server on loopback. Its answer function decides
 // the status of the n-th request (1-based).
+//
+// It counts only requests under a path of its own (URL includes it): the
+// shared hookd goes on retrying deliveries of tests that have ended, to
+// their receivers' ports, and a new receiver may be given a port that one of
+// those had. Such strays get 410 and are not this receiver's requests.
 type receiver struct {
 	*httptest.Server
+	URL    string // the server's URL and the receiver's own path
+	path   string
 	mu     sync.Mutex
 	got    []received
 	answer func(n int) int
 }
 
 func newReceiver(t *testing.T, answer func(n int) int) *receiver {
-	r := &receiver{answer: answer}
+	r := &receiver{answer: answer, path: "/" + models.NewID("rcv")}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !underPath(req, r.path) {
+			http.Error(w, "not this receiver's path", http.StatusGone)
+			return
+		}
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		r.got = append(r.got, received{At: time.Now(), Header: req.Header.Clone(), Body: body})
@@ -222,8 +235,14 @@ func newReceiver(t *testing.T, answer func(n int) int) *receiver {
 		w.WriteHeader(r.answer(n))
 		fmt.Fprintf(w, "answer %d", n)
 	}))
+	r.URL = r.Server.URL + r.path
 	t.Cleanup(r.Close)
 	return r
+}
+
+// underPath reports whether req is for path or below it.
+func underPath(req *http.Request, path string) bool {
+	return req.URL.Path == path || strings.HasPrefix(req.URL.Path, path+"/")
 }
 
 func always(status int) func(int) int { return func(int) int { return status } }

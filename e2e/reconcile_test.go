@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -71,9 +72,28 @@ func TestReconcilerLooksAtABusyDeliveryOnceAndStartsTheOrphansBehindIt(t *testin
 	// Four busy deliveries, oldest of all: their receiver holds the first
 	// attempt until the end of the test, so none is recorded.
 	release := make(chan struct{})
-	var busyGot atomic.Int64
+	var (
+		mu     sync.Mutex
+		busyOf = map[string]int{} // requests per webhook-id
+	)
+	busyGot := func() (total int, byID map[string]int) {
+		mu.Lock()
+		defer mu.Unlock()
+		byID = maps.Clone(busyOf)
+		for _, n := range byID {
+			total += n
+		}
+		return total, byID
+	}
+	busyPath := "/" + models.NewID("rcv") // strays from a recycled port are not counted
 	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		busyGot.Add(1)
+		if !underPath(r, busyPath) {
+			http.Error(w, "not this receiver's path", http.StatusGone)
+			return
+		}
+		mu.Lock()
+		busyOf[r.Header.Get("webhook-id")]++
+		mu.Unlock()
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -82,11 +102,13 @@ func TestReconcilerLooksAtABusyDeliveryOnceAndStartsTheOrphansBehindIt(t *testin
 	defer busy.Close()
 	defer close(release)
 	busyTenant := models.NewID("tenant")
-	c.createEndpoint(map[string]any{"url": busy.URL, "tenant_id": busyTenant, "timeout": "30s"})
+	c.createEndpoint(map[string]any{"url": busy.URL + busyPath, "tenant_id": busyTenant, "timeout": "30s"})
+	var busyIDs []string
 	for i := range 4 {
-		c.postEvent(fmt.Sprintf("busy-%d-%s", i, busyTenant), map[string]any{"type": "a", "tenant_id": busyTenant, "payload": map[string]any{}})
+		ev := c.postEvent(fmt.Sprintf("busy-%d-%s", i, busyTenant), map[string]any{"type": "a", "tenant_id": busyTenant, "payload": map[string]any{}})
+		busyIDs = append(busyIDs, ev["id"].(string))
 	}
-	waitFor(t, 10*time.Second, "four attempts in flight", func() bool { return busyGot.Load() == 4 })
+	waitFor(t, 10*time.Second, "four attempts in flight", func() bool { n, _ := busyGot(); return n >= 4 })
 
 	// Orphans: committed, their workflows never started.
 	rcv := newReceiver(t, always(200))
@@ -115,7 +137,11 @@ func TestReconcilerLooksAtABusyDeliveryOnceAndStartsTheOrphansBehindIt(t *testin
 		require.Equal(t, want, n, "started by pass %d", pass+1)
 	}
 	waitFor(t, 10*time.Second, "the three orphans arrive", func() bool { return len(rcv.requests()) == 3 })
-	require.Equal(t, int64(4), busyGot.Load(), "busy deliveries were not started again")
+	_, byID := busyGot()
+	for _, id := range busyIDs {
+		require.Equal(t, 1, byID[id], "busy delivery %s was not started again (requests per webhook-id: %v)", id, byID)
+	}
+	require.Len(t, byID, 4, "requests per webhook-id: %v", byID)
 	overdue, err := h.Store.ListOverdue(ctx, time.Now(), 100)
 	require.NoError(t, err)
 	require.Empty(t, overdue, "the busy ones are deferred for Recheck; the orphans are delivered")

@@ -39,8 +39,8 @@ func TestSSRFRefusesLoopbackTargetsWithoutTheAllowance(t *testing.T) {
 	p := rcv.Listener.Addr().(*net.TCPAddr).Port
 	urls := []string{
 		rcv.URL + "/by-ip",
-		fmt.Sprintf("http://localhost:%d/by-name", p),
-		fmt.Sprintf("http://[::ffff:127.0.0.1]:%d/mapped", p),
+		fmt.Sprintf("http://localhost:%d%s/by-name", p, rcv.path),
+		fmt.Sprintf("http://[::ffff:127.0.0.1]:%d%s/mapped", p, rcv.path),
 	}
 	tenant := models.NewID("tenant")
 	for _, u := range urls {
