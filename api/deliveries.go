@@ -202,8 +202,9 @@ func (a *API) retryDelivery(c *gin.Context) error {
 	if _, err := a.store.ResetForRedelivery(ctx, w.Delivery.ID); err != nil {
 		return err
 	}
-	if err := workflows.StartDelivery(ctx, a.temporal, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
-		models.TriggerManual, nil, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE); err != nil {
+	if err := workflows.StartDelivery(ctx, a.temporal, workflows.DeliveryStart{Delivery: &w.Delivery, Endpoint: &w.Endpoint,
+		EventType: w.Event.Type, TenantID: w.Event.TenantID, Trigger: models.TriggerManual,
+		Reuse: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE}); err != nil {
 		return err
 	}
 	d, err := a.store.GetDelivery(ctx, id)

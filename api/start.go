@@ -89,8 +89,9 @@ func (a *API) startDeliveries(ctx context.Context, ev *models.Event, ds []models
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := workflows.StartDelivery(ctx, a.temporal, d, ep, ev.Type, ev.TenantID, trigger, ep.RetrySchedule,
-				enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+			err := workflows.StartDelivery(ctx, a.temporal, workflows.DeliveryStart{Delivery: d, Endpoint: ep,
+				EventType: ev.Type, TenantID: ev.TenantID, Trigger: trigger, Schedule: ep.RetrySchedule,
+				Reuse: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE})
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)

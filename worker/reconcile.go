@@ -165,8 +165,9 @@ func (r *Reconciler) reconcile(ctx context.Context, d *models.Delivery) (bool, e
 	if err := r.Store.DeferReconcile(ctx, []string{d.ID}, time.Now()); err != nil {
 		return false, err
 	}
-	err = workflows.StartDelivery(ctx, r.Client, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
-		models.TriggerSchedule, w.Endpoint.RetrySchedule, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+	err = workflows.StartDelivery(ctx, r.Client, workflows.DeliveryStart{Delivery: &w.Delivery, Endpoint: &w.Endpoint,
+		EventType: w.Event.Type, TenantID: w.Event.TenantID, Trigger: models.TriggerSchedule, Schedule: w.Endpoint.RetrySchedule,
+		Reuse: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE})
 	if err != nil {
 		return false, err
 	}

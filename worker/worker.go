@@ -111,6 +111,7 @@ func (e *engine) Redeliver(ctx context.Context, d *models.Delivery, trigger stri
 	if err != nil {
 		return err
 	}
-	return workflows.StartDelivery(ctx, e.client, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
-		trigger, w.Endpoint.RetrySchedule, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+	return workflows.StartDelivery(ctx, e.client, workflows.DeliveryStart{Delivery: &w.Delivery, Endpoint: &w.Endpoint,
+		EventType: w.Event.Type, TenantID: w.Event.TenantID, Trigger: trigger, Schedule: w.Endpoint.RetrySchedule,
+		Reuse: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE})
 }
