@@ -29,6 +29,7 @@ import (
 	"github.com/hookd/hookd/engine"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/operations"
 	"github.com/hookd/hookd/temporalsetup"
 	"github.com/hookd/hookd/worker"
 	"github.com/hookd/hookd/workflows"
@@ -42,6 +43,9 @@ type App struct {
 	// Engine is the one adapter to Temporal, shared by the worker's
 	// activities, the reconciler and the operations.
 	Engine *engine.Temporal
+	// Ops are hookd's operations over the store and the engine; the API
+	// (and any other front door) calls them.
+	Ops *operations.Ops
 	// Dev is the embedded Temporal server (dev mode only).
 	Dev *devserver.Server
 	// APIURL is where the API listens ("" in worker mode).
@@ -94,6 +98,8 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 		return nil, err
 	}
 	a.Engine = engine.New(a.Store, a.Temporal)
+	a.Ops = operations.New(operations.Deps{Store: a.Store, Engine: a.Engine, Logger: log, Metrics: a.Metrics,
+		OneEndpointPerTenant: cfg.OneEndpointPerTenant, MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant})
 	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeWorker {
 		if err := a.startWorker(); err != nil {
 			return nil, err
@@ -167,7 +173,7 @@ func (a *App) serveMetrics() error {
 	return nil
 }
 
-// startAPI serves the REST API at HOOKD_API_ADDR, with
+// startAPI serves the REST API over the operations at HOOKD_API_ADDR, with
 // the dev API key when no key is configured.
 func (a *App) startAPI() error {
 	keys := a.Config.APIKeys
@@ -185,8 +191,7 @@ func (a *App) startAPI() error {
 	}
 	a.APIURL = "http://" + ln.Addr().String()
 	a.http = &http.Server{
-		Handler: api.New(api.Deps{Store: a.Store, Temporal: a.Temporal, APIKeys: keys, Logger: a.log, Metrics: a.Metrics,
-			OneEndpointPerTenant: a.Config.OneEndpointPerTenant, MaxEndpointsPerTenant: a.Config.MaxEndpointsPerTenant}),
+		Handler:           api.New(api.Deps{Ops: a.Ops, APIKeys: keys, Logger: a.log, Metrics: a.Metrics}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
