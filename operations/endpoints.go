@@ -6,11 +6,23 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/profile"
 	"github.com/hookd/hookd/workflows"
 )
+
+// EndpointStore is what the endpoint operations need of the store.
+type EndpointStore interface {
+	CreateEndpointWithin(ctx context.Context, e *models.Endpoint, max int) error
+	CreateSoleEndpoint(ctx context.Context, e *models.Endpoint) error
+	GetEndpoint(ctx context.Context, id string) (*models.Endpoint, error)
+	ListEndpoints(ctx context.Context, f models.EndpointFilter) ([]models.Endpoint, error)
+	UpdateEndpoint(ctx context.Context, e *models.Endpoint, columns ...string) (*models.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, id string) ([]models.Delivery, error)
+	RotateSecret(ctx context.Context, id, next string, grace time.Duration, now time.Time) (*models.Endpoint, error)
+}
 
 // newEndpoint is an endpoint with every default, made now.
 func (o *Ops) newEndpoint() *models.Endpoint {

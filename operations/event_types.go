@@ -15,6 +15,14 @@ import (
 	"github.com/hookd/hookd/profile"
 )
 
+// EventTypeStore is what the event catalog operations need of the store.
+type EventTypeStore interface {
+	CreateEventType(ctx context.Context, t *models.EventType) error
+	AddEventTypes(ctx context.Context, ts []models.EventType) (int64, error)
+	GetEventType(ctx context.Context, name string) (*models.EventType, error)
+	ListEventTypes(ctx context.Context, after string, limit int) ([]models.EventType, error)
+}
+
 // EventTypeInput is an event type to add to the catalog.
 type EventTypeInput struct {
 	Name        string          `json:"name"`

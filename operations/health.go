@@ -8,6 +8,12 @@ import (
 	"github.com/hookd/hookd/workflows"
 )
 
+// HealthStore is what the health operations need of the store, besides endpoints.
+type HealthStore interface {
+	CountHeld(ctx context.Context, endpointID string) (int64, error)
+	CountReplay(ctx context.Context, f models.ReplayFilter) (int64, error)
+}
+
 // Health is an endpoint's health as the store holds it, which the endpoint's
 // health workflow keeps in step with its own state.
 type Health struct {

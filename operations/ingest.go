@@ -16,6 +16,15 @@ import (
 	"github.com/hookd/hookd/profile"
 )
 
+// EventStore is what ingesting and reading events need of the store.
+type EventStore interface {
+	PriorEvent(ctx context.Context, tenantID, key, hash string) (in models.Ingested, found bool, err error)
+	IngestEvent(ctx context.Context, ev models.Event, endpoints []models.Endpoint) (models.Ingested, error)
+	SubscribedEndpoints(ctx context.Context, tenantID, eventType string) ([]models.Endpoint, error)
+	GetEvent(ctx context.Context, id string) (*models.Event, error)
+	ListEvents(ctx context.Context, f models.EventFilter) ([]models.Event, error)
+}
+
 // EventInput is an event to ingest, as a caller sends it.
 type EventInput struct {
 	Type       string          `json:"type"`

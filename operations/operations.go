@@ -18,6 +18,21 @@ import (
 	"github.com/hookd/hookd/models"
 )
 
+// Store is what the operations need of hookd's store, one small interface
+// per use, each declared next to it; *models.Store implements it.
+type Store interface {
+	EndpointStore
+	HealthStore
+	EventStore
+	DeliveryStore
+	EventTypeStore
+	VesselStore
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+}
+
+var _ Store = (*models.Store)(nil)
+
 // Engine is what the operations need of the workflow engine; engine.Temporal
 // implements it.
 type Engine interface {
@@ -41,7 +56,7 @@ var _ Engine = (*engine.Temporal)(nil)
 
 // Deps is everything the operations are built from.
 type Deps struct {
-	Store  *models.Store
+	Store  Store
 	Engine Engine
 	Logger *slog.Logger
 	// Metrics, when set, counts accepted events and started deliveries.
@@ -59,7 +74,7 @@ type Deps struct {
 
 // Ops runs hookd's operations; it is safe for concurrent use.
 type Ops struct {
-	store   *models.Store
+	store   Store
 	engine  Engine
 	log     *slog.Logger
 	metrics *metrics.Metrics

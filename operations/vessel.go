@@ -9,6 +9,13 @@ import (
 	"github.com/hookd/hookd/profile"
 )
 
+// VesselStore is what the Vessel webhook operations need of the store, besides endpoints.
+type VesselStore interface {
+	CreateVesselWebhook(ctx context.Context, e *models.Endpoint) error
+	GetVesselWebhook(ctx context.Context, f models.VesselWebhookFilter) (*models.Endpoint, error)
+	DeleteVesselWebhook(ctx context.Context, f models.VesselWebhookFilter) (*models.Endpoint, []models.Delivery, error)
+}
+
 // The Vessel compatibility webhooks: Vessel's rules for managing webhooks,
 // as its webhook documentation states them. One webhook per connection,
 // created, read and deleted by connection, with a webhookId the caller
