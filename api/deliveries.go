@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -11,8 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/workflows"
@@ -131,7 +128,7 @@ func (a *API) listDeliveries(c *gin.Context) error {
 	}
 	limit := f.Limit
 	f.Limit++ // one more tells whether there is a next page
-	ds, err := a.store.ListDeliveries(c.Request.Context(), f)
+	ds, err := a.ops.ListDeliveries(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -151,12 +148,7 @@ func (a *API) listDeliveries(c *gin.Context) error {
 
 // getDelivery: GET /v1/deliveries/{id}, with every attempt in order.
 func (a *API) getDelivery(c *gin.Context) error {
-	id := c.Param("id")
-	d, err := a.store.GetDelivery(c.Request.Context(), id)
-	if err != nil {
-		return storeError(err, "delivery", id)
-	}
-	atts, err := a.store.ListAttempts(c.Request.Context(), id)
+	d, atts, err := a.ops.GetDelivery(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -171,42 +163,13 @@ func (a *API) getDelivery(c *gin.Context) error {
 	return nil
 }
 
-// retryDelivery: POST /v1/deliveries/{id}/retry (no body, or {}) — one more attempt now,
-// outside the schedule. A delivery still under way gets a retry-now signal;
-// a finished one gets a new run with a single attempt.
+// retryDelivery: POST /v1/deliveries/{id}/retry (no body, or {}) — one more
+// attempt now, outside the schedule (operations.RetryDelivery).
 func (a *API) retryDelivery(c *gin.Context) error {
 	if err := noBody(c); err != nil {
 		return err
 	}
-	id := c.Param("id")
-	ctx := c.Request.Context()
-	w, err := a.store.LoadDeliveryWork(ctx, id)
-	if err != nil {
-		return storeError(err, "delivery", id)
-	}
-	if w.Endpoint.State != models.EndpointActive {
-		return &Error{Status: http.StatusConflict, Code: CodeConflict,
-			Message: "endpoint " + w.Endpoint.ID + " is " + w.Endpoint.State + "; unpause it first"}
-	}
-	if !w.Delivery.Terminal() {
-		err := a.temporal.SignalWorkflow(ctx, workflows.DeliveryWorkflowID(w.Delivery.EndpointID, w.Delivery.EventID), "", workflows.SignalRetryNow, nil)
-		var nf *serviceerror.NotFound
-		if err == nil || !errors.As(err, &nf) {
-			if err != nil {
-				return err
-			}
-			c.JSON(http.StatusAccepted, toDeliveryJSON(&w.Delivery))
-			return nil
-		}
-	}
-	if _, err := a.store.ResetForRedelivery(ctx, w.Delivery.ID); err != nil {
-		return err
-	}
-	if err := workflows.StartDelivery(ctx, a.temporal, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
-		models.TriggerManual, nil, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE); err != nil {
-		return err
-	}
-	d, err := a.store.GetDelivery(ctx, id)
+	d, err := a.ops.RetryDelivery(c.Request.Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 
-	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/operations"
 )
 
 // Error is the one error shape every route answers with:
@@ -42,6 +39,7 @@ const (
 	CodeUnsupportedType = "unsupported_media_type"
 )
 
+// invalid is a 422 naming the request field at fault.
 func invalid(field, format string, a ...any) *Error {
 	msg := fmt.Sprintf(format, a...)
 	if field != "" {
@@ -50,8 +48,32 @@ func invalid(field, format string, a ...any) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Message: msg, Field: field}
 }
 
-func notFound(what, id string) *Error {
-	return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: fmt.Sprintf("%s %s not found", what, id)}
+// operationStatus is the status and code of each kind of operations.Error.
+var operationStatus = map[operations.Kind]struct {
+	status int
+	code   string
+}{
+	operations.Invalid:     {http.StatusUnprocessableEntity, CodeValidation},
+	operations.NotFound:    {http.StatusNotFound, CodeNotFound},
+	operations.Conflict:    {http.StatusConflict, CodeConflict},
+	operations.Unavailable: {http.StatusServiceUnavailable, CodeUnavailable},
+}
+
+// toError renders err in the one error shape: an *Error as it is, an
+// operation refused (*operations.Error) by its kind; ok is false for any
+// other error, which is hookd's own failure.
+func toError(err error) (_ *Error, ok bool) {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae, true
+	}
+	var oe *operations.Error
+	if errors.As(err, &oe) {
+		if s, known := operationStatus[oe.Kind]; known {
+			return &Error{Status: s.status, Code: s.code, Message: oe.Message, Field: oe.Field}, true
+		}
+	}
+	return nil, false
 }
 
 // handler is a route that returns its error instead of writing it.
@@ -69,34 +91,18 @@ func h(fn handler) gin.HandlerFunc {
 }
 
 // renderErrors is the middleware that turns the last error of a request into
-// the JSON error shape. Errors that are not *Error are logged and answered
-// as 500 without their text, which may hold internals.
+// the JSON error shape. Errors that are neither *Error nor *operations.Error
+// are logged and answered as 500 without their text, which may hold internals.
 func (a *API) renderErrors(c *gin.Context) {
 	c.Next()
 	if len(c.Errors) == 0 || c.Writer.Written() {
 		return
 	}
 	err := c.Errors.Last().Err
-	var ae *Error
-	if !errors.As(err, &ae) {
+	ae, ok := toError(err)
+	if !ok {
 		a.log.Error("api.internal_error", "method", c.Request.Method, "path", c.FullPath(), "error", err)
 		ae = &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"}
 	}
 	c.JSON(ae.Status, gin.H{"error": ae})
-}
-
-// storeError maps store sentinel errors to API errors. An id that is not
-// UTF-8 or holds a NUL names nothing (ids are ASCII): SQLite finds nothing
-// for it, PostgreSQL refuses to compare it; either way it is not found, as
-// any other id hookd never issued.
-func storeError(err error, what, id string) error {
-	if errors.Is(err, models.ErrNotFound) || !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
-		return notFound(what, id)
-	}
-	return err
-}
-
-func isNotFound(err error) bool {
-	var nf *serviceerror.NotFound
-	return errors.As(err, &nf)
 }

@@ -33,7 +33,7 @@ func BenchmarkIngestFanOut10000(b *testing.B) {
 			TimeoutMS: 1000, PauseThreshold: 10, State: models.EndpointActive, CreatedAt: now, UpdatedAt: now}
 	}
 	require.NoError(b, s.DB().CreateInBatches(eps, 500).Error)
-	handler := New(Deps{Store: s, Temporal: &fakeTemporal{}, APIKeys: []string{testKey}})
+	handler := newHandler(s, &fakeTemporal{})
 	b.ResetTimer()
 	for i := range b.N {
 		req := httptest.NewRequest("POST", "/v1/events", strings.NewReader(fmt.Sprintf(`{"type":"a.b","tenant_id":"bench","payload":{"i":%d}}`, i)))

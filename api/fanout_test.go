@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/operations"
 )
 
 func TestEndpointsPerTenantAreBounded(t *testing.T) {
@@ -32,7 +33,7 @@ func TestEndpointsPerTenantAreBounded(t *testing.T) {
 		status, _ = a.do("DELETE", "/v1/endpoints/"+ids[0], nil)
 		require.Equal(t, http.StatusNoContent, status)
 		a.createEndpoint(map[string]any{"url": "https://example.com/hook", "tenant_id": tenant})
-	}, func(d *Deps) { d.MaxEndpointsPerTenant = 3 })
+	}, func(d *operations.Deps) { d.MaxEndpointsPerTenant = 3 })
 }
 
 // Concurrent creates cannot pass the maximum together.
@@ -60,7 +61,7 @@ func TestConcurrentCreatesStayWithinTheMaximum(t *testing.T) {
 		n, err := a.store.CountEndpoints(context.Background(), tenant)
 		require.NoError(t, err)
 		require.Equal(t, int64(5), n)
-	}, func(d *Deps) { d.MaxEndpointsPerTenant = 5 })
+	}, func(d *operations.Deps) { d.MaxEndpointsPerTenant = 5 })
 }
 
 // An event is checked once per wire profile, so a refusal names the profile
@@ -108,11 +109,11 @@ func (g *gatedTemporal) ExecuteWorkflow(ctx context.Context, o client.StartWorkf
 // the background, and GET /v1/events/{id} pages through all the deliveries.
 func TestLargeFanOutIsAcceptedWithoutWaitingForEveryStart(t *testing.T) {
 	onBothStores(t, func(t *testing.T, a *testAPI) {
-		gate := &gatedTemporal{fakeTemporal: &fakeTemporal{}, open: inlineStarts, release: make(chan struct{})}
+		gate := &gatedTemporal{fakeTemporal: &fakeTemporal{}, open: operations.InlineStarts, release: make(chan struct{})}
 		var once sync.Once
 		release := func() { once.Do(func() { close(gate.release) }) }
 		t.Cleanup(release)
-		a.handler = New(Deps{Store: a.store, Temporal: gate, APIKeys: []string{testKey}})
+		a.handler = newHandler(a.store, gate)
 		const n = 300
 		tenant := models.NewID("tenant")
 		ctx := context.Background()

@@ -10,10 +10,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/hookd/hookd/engine"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/models/modelstest"
+	"github.com/hookd/hookd/operations"
 )
 
 // fakeTemporal records the workflows the API starts and the signals it
@@ -56,6 +60,14 @@ func (f *fakeTemporal) TerminateWorkflow(context.Context, string, string, string
 	return nil
 }
 
+func (f *fakeTemporal) UpdateWorkflow(context.Context, client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	return nil, serviceerror.NewNotFound("no workflow runs here")
+}
+
+func (f *fakeTemporal) DescribeWorkflowExecution(context.Context, string, string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	return nil, serviceerror.NewNotFound("no workflow runs here")
+}
+
 // fakeRun is a started run; the API only reads its id.
 type fakeRun struct {
 	client.WorkflowRun
@@ -76,16 +88,22 @@ type testAPI struct {
 }
 
 // onBothStores runs fn once per database backend with an API over a fresh
-// store (see modelstest.Backends). deps, when given, adjusts the Deps.
-func onBothStores(t *testing.T, fn func(t *testing.T, a *testAPI), deps ...func(*Deps)) {
+// store (see modelstest.Backends). deps, when given, adjusts the operations' Deps.
+func onBothStores(t *testing.T, fn func(t *testing.T, a *testAPI), deps ...func(*operations.Deps)) {
 	modelstest.Backends(t, func(t *testing.T, s *models.Store) {
 		ft := &fakeTemporal{}
-		d := Deps{Store: s, Temporal: ft, APIKeys: []string{testKey}}
-		for _, f := range deps {
-			f(&d)
-		}
-		fn(t, &testAPI{t: t, store: s, temporal: ft, handler: New(d)})
+		fn(t, &testAPI{t: t, store: s, temporal: ft, handler: newHandler(s, ft, deps...)})
 	})
+}
+
+// newHandler is the API over s, reaching Temporal through tc; deps adjusts
+// the operations' Deps.
+func newHandler(s *models.Store, tc engine.Client, deps ...func(*operations.Deps)) http.Handler {
+	d := operations.Deps{Store: s, Engine: engine.New(s, tc)}
+	for _, f := range deps {
+		f(&d)
+	}
+	return New(Deps{Ops: operations.New(d), APIKeys: []string{testKey}})
 }
 
 // do sends a request (body: nil, a string, or a value encoded as JSON) and

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/operations"
 	"github.com/hookd/hookd/profile"
 )
 
@@ -40,7 +41,7 @@ func loadOpenAPIFrom(t *testing.T, data []byte) *openapi3.T {
 }
 
 // operations lists the documented operations as "METHOD /path".
-func operations(doc *openapi3.T) map[string]*openapi3.Operation {
+func documentedOperations(doc *openapi3.T) map[string]*openapi3.Operation {
 	out := map[string]*openapi3.Operation{}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -74,7 +75,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 
 func TestOpenAPIDocumentsExactlyTheRouterRoutes(t *testing.T) {
 	doc := loadOpenAPI(t)
-	documented := slices.Sorted(maps.Keys(operations(doc)))
+	documented := slices.Sorted(maps.Keys(documentedOperations(doc)))
 	routes := routerRoutes(t)
 	require.NotEmpty(t, routes)
 	for _, r := range routes {
@@ -83,7 +84,7 @@ func TestOpenAPIDocumentsExactlyTheRouterRoutes(t *testing.T) {
 	for _, d := range documented {
 		require.Contains(t, routes, d, "operation %s is documented but the router has no such route", d)
 	}
-	for key, op := range operations(doc) {
+	for key, op := range documentedOperations(doc) {
 		require.NotEmpty(t, op.OperationID, key)
 		require.NotEmpty(t, op.Summary, key)
 	}
@@ -152,7 +153,7 @@ func TestOpenAPISecurityMatchesTheRouter(t *testing.T) {
 	require.Equal(t, "bearer", scheme.Value.Scheme)
 
 	srv := New(Deps{APIKeys: []string{"unit-test-key-0123456789"}})
-	for key, op := range operations(doc) {
+	for key, op := range documentedOperations(doc) {
 		method, path, _ := strings.Cut(key, " ")
 		effective := doc.Security
 		if op.Security != nil {
@@ -196,7 +197,7 @@ func TestOpenAPIErrorsHaveTheOneShape(t *testing.T) {
 	require.ElementsMatch(t, []any{CodeInvalidJSON, CodeValidation, CodeUnauthorized, CodeNotFound, CodeConflict,
 		CodeTooLarge, CodeMethod, CodeUnavailable, CodeInternal, CodeUnsupportedType}, inner.Properties["code"].Value.Enum)
 
-	for key, op := range operations(doc) {
+	for key, op := range documentedOperations(doc) {
 		_, path, _ := strings.Cut(key, " ")
 		for status, resp := range op.Responses.Map() {
 			if status != "default" && status[0] != '4' {
@@ -234,7 +235,7 @@ var bodilessOperations = []string{
 // sends the examples proves the handlers accept every documented name.
 func TestOpenAPIRequestBodiesHaveValidExamples(t *testing.T) {
 	doc := loadOpenAPI(t)
-	for key, op := range operations(doc) {
+	for key, op := range documentedOperations(doc) {
 		method, _, _ := strings.Cut(key, " ")
 		if op.RequestBody == nil {
 			if method == http.MethodPost || method == http.MethodPatch {
@@ -320,10 +321,10 @@ func TestOpenAPISchemasMatchTheHandlerStructs(t *testing.T) {
 		response bool
 		except   []string // struct fields the schema leaves out on purpose
 	}{
-		{"EndpointCreate", endpointRequest{}, false, nil},
-		{"EndpointUpdate", endpointRequest{}, false, nil},
-		{"EventCreate", eventRequest{}, false, nil},
-		{"VesselWebhookCreate", vesselWebhookRequest{}, false, nil},
+		{"EndpointCreate", operations.EndpointInput{}, false, nil},
+		{"EndpointUpdate", operations.EndpointInput{}, false, nil},
+		{"EventCreate", operations.EventInput{}, false, nil},
+		{"VesselWebhookCreate", operations.VesselWebhookInput{}, false, nil},
 		{"EndpointWithSecret", endpointJSON{}, true, nil},
 		{"Endpoint", endpointJSON{}, true, []string{"secret"}},
 		{"Event", eventJSON{}, true, nil},

@@ -1,33 +1,28 @@
 package api
 
 import (
-	"context"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
 )
 
 func (a *API) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
 
 // readyz answers 200 when the database and Temporal both answer.
 func (a *API) readyz(c *gin.Context) error {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
+	r := a.ops.Ready(c.Request.Context())
 	checks := gin.H{"database": "ok", "temporal": "ok"}
-	ready := true
-	if err := a.store.Ping(ctx); err != nil {
-		checks["database"], ready = "unavailable", false
+	if !r.Database {
+		checks["database"] = "unavailable"
 	}
-	if _, err := a.temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
-		checks["temporal"], ready = "unavailable", false
+	if !r.Engine {
+		checks["temporal"] = "unavailable"
 	}
 	status := http.StatusOK
-	if !ready {
+	if !r.Ready() {
 		status = http.StatusServiceUnavailable
 	}
-	c.JSON(status, gin.H{"ready": ready, "checks": checks})
+	c.JSON(status, gin.H{"ready": r.Ready(), "checks": checks})
 	return nil
 }
 

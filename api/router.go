@@ -1,89 +1,52 @@
-// Package api is hookd's REST API (Gin, JSON, bearer API keys). It stores
-// through package models and starts or signals workflows by id; it never
-// delivers anything itself.
+// Package api is hookd's REST API (Gin, JSON, bearer API keys). Each route
+// decodes its request, calls one of hookd's operations (package operations)
+// and renders the answer; it never stores, starts workflows or delivers by
+// itself.
 package api
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
 
-	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/metrics"
-	"github.com/hookd/hookd/models"
-	"github.com/hookd/hookd/workflows"
+	"github.com/hookd/hookd/operations"
 )
 
 // MaxBodyBytes bounds every request body (events included): 1 MiB.
 const MaxBodyBytes = 1 << 20
 
-// Temporal is what the API needs of a Temporal client.
-type Temporal interface {
-	workflows.Starter
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
-	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
-	TerminateWorkflow(ctx context.Context, workflowID, runID, reason string, details ...any) error
-}
-
 // Deps is everything the API is built from.
 type Deps struct {
-	Store    *models.Store
-	Temporal Temporal
-	APIKeys  []string
-	Logger   *slog.Logger
-	// Metrics, when set, is served at /metrics and counts ingest.
+	// Ops runs what every route asks for.
+	Ops     *operations.Ops
+	APIKeys []string
+	Logger  *slog.Logger
+	// Metrics, when set, is served at /metrics.
 	Metrics *metrics.Metrics
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
-	// OneEndpointPerTenant (HOOKD_ONE_ENDPOINT_PER_TENANT) limits each tenant
-	// to one endpoint, through POST /v1/endpoints and the Vessel routes alike.
-	OneEndpointPerTenant bool
-	// MaxEndpointsPerTenant (HOOKD_MAX_ENDPOINTS_PER_TENANT) bounds each
-	// tenant's endpoints, and so the fan-out of one event; 0 means
-	// config.DefaultMaxEndpointsPerTenant.
-	MaxEndpointsPerTenant int
 }
 
 // API holds the route handlers' dependencies.
 type API struct {
-	store    *models.Store
-	temporal Temporal
-	keys     [][32]byte
-	log      *slog.Logger
-	metrics  *metrics.Metrics
-	now      func() time.Time
-	// oneEndpointPerTenant, maxEndpointsPerTenant: see Deps.
-	oneEndpointPerTenant  bool
-	maxEndpointsPerTenant int
-	// background bounds the fan-outs started in the background (see startFanOut).
-	background chan struct{}
+	ops     *operations.Ops
+	keys    [][32]byte
+	log     *slog.Logger
+	metrics *metrics.Metrics
 }
 
 // New builds the whole route table.
 func New(d Deps) http.Handler {
-	a := &API{store: d.Store, temporal: d.Temporal, log: d.Logger, now: d.Now, metrics: d.Metrics,
-		oneEndpointPerTenant: d.OneEndpointPerTenant, maxEndpointsPerTenant: d.MaxEndpointsPerTenant,
-		background: make(chan struct{}, backgroundFanOuts)}
-	if a.maxEndpointsPerTenant <= 0 {
-		a.maxEndpointsPerTenant = config.DefaultMaxEndpointsPerTenant
-	}
-	if a.now == nil {
-		a.now = time.Now
-	}
+	a := &API{ops: d.Ops, log: d.Logger, metrics: d.Metrics}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	for _, k := range d.APIKeys {
 		a.keys = append(a.keys, sha256.Sum256([]byte(k)))
 	}
-
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -94,7 +57,12 @@ func New(d Deps) http.Handler {
 	r.NoMethod(h(func(c *gin.Context) error {
 		return &Error{Status: http.StatusMethodNotAllowed, Code: CodeMethod, Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path}
 	}))
+	a.routes(r)
+	return r
+}
 
+// routes is the route table: every route hookd answers, and the file of its handler.
+func (a *API) routes(r *gin.Engine) {
 	// Without an API key: probes.go, openapi.go.
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", h(a.readyz))
@@ -102,7 +70,7 @@ func New(d Deps) http.Handler {
 	r.GET("/v1/openapi.json", h(a.openapi))
 
 	v1 := r.Group("/v1", h(a.authenticate))
-	// Endpoints: endpoints.go, their secret in endpoint_secret.go.
+	// Endpoints and their secret: endpoints.go.
 	v1.POST("/endpoints", h(a.createEndpoint))
 	v1.GET("/endpoints", strictQuery("tenant_id", "state", "profile", "limit", "cursor"), h(a.listEndpoints))
 	v1.GET("/endpoints/:id", h(a.getEndpoint))
@@ -124,7 +92,7 @@ func New(d Deps) http.Handler {
 	v1.GET("/event-types", strictQuery("limit", "cursor"), h(a.listEventTypes))
 	v1.POST("/event-types", h(a.createEventType))
 	v1.POST("/event-types/presets/:profile", h(a.loadPreset))
-	// Deliveries: deliveries.go.
+	// Deliveries and their retry: deliveries.go.
 	v1.GET("/deliveries", strictQuery("endpoint_id", "event_id", "status", "since", "until", "limit", "cursor"), h(a.listDeliveries))
 	v1.GET("/deliveries/:id", h(a.getDelivery))
 	v1.POST("/deliveries/:id/retry", h(a.retryDelivery))
@@ -132,7 +100,6 @@ func New(d Deps) http.Handler {
 	v1.GET("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.getVesselWebhook))
 	v1.POST("/vessel/webhook", h(a.createVesselWebhook))
 	v1.DELETE("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.deleteVesselWebhook))
-	return r
 }
 
 func (a *API) limitBody(c *gin.Context) {

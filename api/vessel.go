@@ -2,16 +2,13 @@ package api
 
 import (
 	"cmp"
-	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookd/hookd/models"
-	"github.com/hookd/hookd/profile"
-	"github.com/hookd/hookd/workflows"
+	"github.com/hookd/hookd/operations"
 )
 
 // The Vessel compatibility routes: Vessel's rules for managing webhooks, as
@@ -28,15 +25,6 @@ import (
 // accessToken, when given, is the secret the signature is computed with, so a
 // receiver written for Vessel keeps using the connection's access token;
 // otherwise one is generated and answered once, as "secret".
-
-// vesselWebhookRequest is the body of POST /v1/vessel/webhook.
-type vesselWebhookRequest struct {
-	ConnectionID *string `json:"connectionId"`
-	AccessToken  *string `json:"accessToken"`
-	Webhook      *struct {
-		WebhookURL *string `json:"webhookUrl"`
-	} `json:"webhook"`
-}
 
 // vesselWebhookJSON is a webhook as the compatibility routes show it, always
 // wrapped as {"webhook": …} like Vessel's answers.
@@ -56,85 +44,16 @@ func toVesselWebhookJSON(e *models.Endpoint, withSecret bool) gin.H {
 	return gin.H{"webhook": w}
 }
 
+// createVesselWebhook: POST /v1/vessel/webhook; the answer shows the secret, once.
 func (a *API) createVesselWebhook(c *gin.Context) error {
-	var req vesselWebhookRequest
-	if err := decodeJSON(c, &req); err != nil {
+	var in operations.VesselWebhookInput
+	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	if req.ConnectionID == nil || *req.ConnectionID == "" {
-		return invalid("connectionId", "is required")
-	}
-	if !tenantPattern.MatchString(*req.ConnectionID) {
-		return invalid("connectionId", "must be 1 to 255 printable characters without spaces")
-	}
-	if req.Webhook == nil || req.Webhook.WebhookURL == nil {
-		return invalid("webhook.webhookUrl", "is required")
-	}
-	if err := validateURL(*req.Webhook.WebhookURL); err != nil {
-		return invalid("webhook.webhookUrl", "%s", err)
-	}
-	vessel, err := profile.Lookup(profile.Vessel{}.Name())
+	e, err := a.ops.CreateVesselWebhook(c.Request.Context(), in)
 	if err != nil {
 		return err
 	}
-	var secret string
-	if req.AccessToken != nil {
-		if err := vessel.ValidateSecret(*req.AccessToken); err != nil {
-			return invalid("accessToken", "%s", err)
-		}
-		secret = *req.AccessToken
-	} else if secret, err = vessel.NewSecret(); err != nil {
-		return err
-	}
-
-	now := a.now().UTC()
-	e := &models.Endpoint{
-		ID:             models.NewID("ep"),
-		TenantID:       *req.ConnectionID,
-		URL:            *req.Webhook.WebhookURL,
-		Description:    "Vessel webhook of connection " + *req.ConnectionID,
-		EventTypes:     []string{"*"},
-		Profile:        vessel.Name(),
-		Secret:         secret,
-		Headers:        map[string]string{},
-		RetrySchedule:  append(models.Schedule(nil), models.DefaultSchedule...),
-		TimeoutMS:      models.DefaultTimeout.Milliseconds(),
-		PauseThreshold: models.DefaultPauseThreshold,
-		State:          models.EndpointActive,
-		CreatedAt:      now,
-		UpdatedAt:      now,
-	}
-	ctx := c.Request.Context()
-	if a.oneEndpointPerTenant {
-		// The same mark, and the tenant's other endpoints count too.
-		err = a.store.CreateSoleEndpoint(ctx, e)
-		if errors.Is(err, models.ErrTenantHasEndpoint) {
-			if _, werr := a.store.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: e.TenantID}); werr == nil {
-				err = models.ErrVesselWebhookExists
-			} else {
-				return a.tenantHasEndpoint(ctx, e.TenantID, "connectionId")
-			}
-		}
-	} else {
-		err = a.store.CreateVesselWebhook(ctx, e)
-	}
-	if errors.Is(err, models.ErrVesselWebhookExists) {
-		msg := "connection " + e.TenantID + " already has a webhook (one per connection); delete it first"
-		if prior, err := a.store.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: e.TenantID}); err == nil {
-			msg = "connection " + e.TenantID + " already has the webhook " + prior.ID + " (one per connection); delete it first"
-		}
-		return &Error{Status: http.StatusConflict, Code: CodeConflict, Field: "connectionId", Message: msg}
-	}
-	if err != nil {
-		return err
-	}
-	// As for any endpoint: if this start fails, the health workflow is
-	// started on first need (signal-with-start).
-	if _, err := a.temporal.ExecuteWorkflow(ctx, workflows.EndpointWorkflowOptions(e.ID),
-		workflows.EndpointHealth, workflows.NewEndpointState(e)); err != nil {
-		a.log.Warn("endpoint.workflow_start_failed", "endpoint_id", e.ID, "error", err)
-	}
-	a.log.Info("vessel.webhook_created", "endpoint_id", e.ID, "tenant_id", e.TenantID)
 	c.JSON(http.StatusCreated, toVesselWebhookJSON(e, true))
 	return nil
 }
@@ -144,9 +63,9 @@ func (a *API) getVesselWebhook(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := a.store.GetVesselWebhook(c.Request.Context(), f)
+	e, err := a.ops.GetVesselWebhook(c.Request.Context(), f)
 	if err != nil {
-		return vesselStoreError(err, f)
+		return err
 	}
 	c.JSON(http.StatusOK, toVesselWebhookJSON(e, false))
 	return nil
@@ -174,7 +93,7 @@ func (a *API) deleteVesselWebhook(c *gin.Context) error {
 			if p.query != "" && p.body != "" && p.query != p.body {
 				return invalid(p.name, "the query and the body name different webhooks")
 			}
-			if p.body != "" && !tenantPattern.MatchString(p.body) {
+			if p.body != "" && !operations.IsToken(p.body) {
 				return invalid(p.name, "must be 1 to 255 printable characters without spaces")
 			}
 		}
@@ -185,13 +104,10 @@ func (a *API) deleteVesselWebhook(c *gin.Context) error {
 		return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: "webhookId",
 			Message: "webhookId: a webhookId or a connectionId is required"}
 	}
-	ctx := c.Request.Context()
-	e, open, err := a.store.DeleteVesselWebhook(ctx, f)
+	e, err := a.ops.DeleteVesselWebhook(c.Request.Context(), f)
 	if err != nil {
-		return vesselStoreError(err, f)
+		return err
 	}
-	a.stopWorkflows(ctx, e.ID, open)
-	a.log.Info("vessel.webhook_deleted", "endpoint_id", e.ID, "tenant_id", e.TenantID, "cancelled_deliveries", len(open))
 	c.JSON(http.StatusOK, toVesselWebhookJSON(e, false))
 	return nil
 }
@@ -201,7 +117,7 @@ func (a *API) deleteVesselWebhook(c *gin.Context) error {
 func vesselFilterFromQuery(c *gin.Context) (models.VesselWebhookFilter, error) {
 	f := models.VesselWebhookFilter{ConnectionID: c.Query("connectionId"), EndpointID: c.Query("webhookId")}
 	for _, q := range []struct{ name, val string }{{"connectionId", f.ConnectionID}, {"webhookId", f.EndpointID}} {
-		if q.val != "" && !tenantPattern.MatchString(q.val) {
+		if q.val != "" && !operations.IsToken(q.val) {
 			return f, &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: q.name,
 				Message: q.name + ": must be 1 to 255 printable characters without spaces"}
 		}
@@ -211,18 +127,4 @@ func vesselFilterFromQuery(c *gin.Context) (models.VesselWebhookFilter, error) {
 			Message: "connectionId: a connectionId or a webhookId query parameter is required"}
 	}
 	return f, nil
-}
-
-func vesselStoreError(err error, f models.VesselWebhookFilter) error {
-	if !errors.Is(err, models.ErrNotFound) {
-		return err
-	}
-	var what []string
-	if f.ConnectionID != "" {
-		what = append(what, "of connection "+f.ConnectionID)
-	}
-	if f.EndpointID != "" {
-		what = append(what, "with webhookId "+f.EndpointID)
-	}
-	return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no Vessel webhook " + strings.Join(what, " and ")}
 }

@@ -26,8 +26,10 @@ import (
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/devserver"
+	"github.com/hookd/hookd/engine"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/operations"
 	"github.com/hookd/hookd/temporalsetup"
 	"github.com/hookd/hookd/worker"
 	"github.com/hookd/hookd/workflows"
@@ -38,6 +40,12 @@ type App struct {
 	Config   config.Config
 	Store    *models.Store
 	Temporal client.Client
+	// Engine is the one adapter to Temporal, shared by the worker's
+	// activities, the reconciler and the operations.
+	Engine *engine.Temporal
+	// Ops are hookd's operations over the store and the engine; the API
+	// (and any other front door) calls them.
+	Ops *operations.Ops
 	// Dev is the embedded Temporal server (dev mode only).
 	Dev *devserver.Server
 	// APIURL is where the API listens ("" in worker mode).
@@ -74,102 +82,146 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 			a.Stop(context.Background())
 		}
 	}()
-
 	if cfg.Mode == config.ModeDev {
 		if err := a.startDevServer(ctx); err != nil {
 			return nil, err
 		}
 	}
-
 	cfg = a.Config // the embedded server may have picked the Temporal address
-	dsn := cfg.DatabaseURL
-	if dsn == "" {
-		dsn = models.SQLitePath(cfg.DataDir)
-	}
-	if a.Store, err = models.Open(dsn); err != nil {
+	if err := a.openStore(ctx); err != nil {
 		return nil, err
 	}
-	if err := a.Store.Migrate(ctx); err != nil {
+	if err := a.connectTemporal(ctx); err != nil {
 		return nil, err
 	}
-
-	if cfg.Mode != config.ModeDev {
-		if err := temporalsetup.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
+	if err := a.startMetrics(ctx); err != nil {
+		return nil, err
+	}
+	a.Engine = engine.New(a.Store, a.Temporal)
+	a.Ops = operations.New(operations.Deps{Store: a.Store, Engine: a.Engine, Logger: log, Metrics: a.Metrics,
+		OneEndpointPerTenant: cfg.OneEndpointPerTenant, MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant})
+	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeWorker {
+		if err := a.startWorker(); err != nil {
 			return nil, err
 		}
 	}
-	if a.Temporal, err = temporalsetup.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, log); err != nil {
+	if err := a.serveMetrics(); err != nil {
 		return nil, err
 	}
-	if err := temporalsetup.RegisterSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace); err != nil {
-		return nil, err
+	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeAPI {
+		if err := a.startAPI(); err != nil {
+			return nil, err
+		}
 	}
+	return a, nil
+}
+
+// openStore opens and migrates the store: HOOKD_DATABASE_URL, or SQLite in the data dir.
+func (a *App) openStore(ctx context.Context) (err error) {
+	dsn := a.Config.DatabaseURL
+	if dsn == "" {
+		dsn = models.SQLitePath(a.Config.DataDir)
+	}
+	if a.Store, err = models.Open(dsn); err != nil {
+		return err
+	}
+	return a.Store.Migrate(ctx)
+}
+
+// connectTemporal dials Temporal, making the namespace first outside dev,
+// and registers hookd's search attributes.
+func (a *App) connectTemporal(ctx context.Context) (err error) {
+	cfg := a.Config
+	if cfg.Mode != config.ModeDev {
+		if err := temporalsetup.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
+			return err
+		}
+	}
+	if a.Temporal, err = temporalsetup.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, a.log); err != nil {
+		return err
+	}
+	return temporalsetup.RegisterSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace)
+}
+
+// startMetrics makes the metrics and keeps their gauges fresh.
+func (a *App) startMetrics(ctx context.Context) error {
 	a.Metrics = metrics.New(a.Store)
 	if err := a.Metrics.RefreshGauges(ctx); err != nil {
-		return nil, fmt.Errorf("read the metrics gauges: %w", err)
+		return fmt.Errorf("read the metrics gauges: %w", err)
 	}
 	gctx, stopGauges := context.WithCancel(context.Background())
 	a.stopGauges = stopGauges
 	go a.Metrics.KeepGaugesFresh(gctx, GaugeRefresh, func(err error) {
-		log.Warn("metrics gauges not refreshed", "error", err)
+		a.log.Warn("metrics gauges not refreshed", "error", err)
 	})
+	return nil
+}
 
-	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeWorker {
-		d := &activities.Deliverer{
-			Store:   a.Store,
-			HTTP:    activities.NewHTTPClient(activities.TargetPolicy{AllowPrivate: cfg.AllowPrivate, Allowed: cfg.AllowedPrefixes}),
-			Logger:  log,
-			Metrics: a.Metrics,
-		}
-		a.worker = worker.New(worker.Deps{Store: a.Store, Client: a.Temporal, Logger: log, Deliverer: d}, worker.Options{})
-		if err := a.worker.Start(); err != nil {
-			return nil, fmt.Errorf("start worker: %w", err)
-		}
-		rctx, cancel := context.WithCancel(context.Background())
-		a.stopReconciler = cancel
-		go (&worker.Reconciler{Store: a.Store, Client: a.Temporal, Logger: log}).Run(rctx)
+// serveMetrics serves /metrics at HOOKD_METRICS_ADDR, when set.
+func (a *App) serveMetrics() error {
+	if a.Config.MetricsAddr == "" {
+		return nil
 	}
+	ln, err := net.Listen("tcp", a.Config.MetricsAddr)
+	if err != nil {
+		return fmt.Errorf("HOOKD_METRICS_ADDR: listen on %s: %w", a.Config.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", a.Metrics.Handler())
+	a.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go a.metricsHTTP.Serve(ln)
+	return nil
+}
 
-	if cfg.MetricsAddr != "" {
-		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+// startAPI serves the REST API over the operations at HOOKD_API_ADDR, with
+// the dev API key when no key is configured.
+func (a *App) startAPI() error {
+	keys := a.Config.APIKeys
+	if len(keys) == 0 {
+		key, made, err := devAPIKey(a.Config.DataDir)
 		if err != nil {
-			return nil, fmt.Errorf("HOOKD_METRICS_ADDR: listen on %s: %w", cfg.MetricsAddr, err)
+			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", a.Metrics.Handler())
-		a.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go a.metricsHTTP.Serve(ln)
+		a.GeneratedAPIKey, a.NewAPIKey = key, made
+		keys = []string{key}
 	}
+	ln, err := net.Listen("tcp", a.Config.APIAddr)
+	if err != nil {
+		return fmt.Errorf("HOOKD_API_ADDR: listen on %s: %w", a.Config.APIAddr, err)
+	}
+	a.APIURL = "http://" + ln.Addr().String()
+	a.http = &http.Server{
+		Handler:           api.New(api.Deps{Ops: a.Ops, APIKeys: keys, Logger: a.log, Metrics: a.Metrics}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	a.served = make(chan error, 1)
+	go func() { a.served <- a.http.Serve(ln) }()
+	return nil
+}
 
-	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeAPI {
-		keys := cfg.APIKeys
-		if len(keys) == 0 {
-			key, made, err := devAPIKey(cfg.DataDir)
-			if err != nil {
-				return nil, err
-			}
-			a.GeneratedAPIKey, a.NewAPIKey = key, made
-			keys = []string{key}
-		}
-		ln, err := net.Listen("tcp", cfg.APIAddr)
-		if err != nil {
-			return nil, fmt.Errorf("HOOKD_API_ADDR: listen on %s: %w", cfg.APIAddr, err)
-		}
-		a.APIURL = "http://" + ln.Addr().String()
-		handler := api.New(api.Deps{Store: a.Store, Temporal: a.Temporal, APIKeys: keys, Logger: log, Metrics: a.Metrics,
-			OneEndpointPerTenant: cfg.OneEndpointPerTenant, MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant})
-		a.http = &http.Server{
-			Handler:           handler,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    64 << 10,
-		}
-		a.served = make(chan error, 1)
-		go func() { a.served <- a.http.Serve(ln) }()
+// startWorker starts the worker, its activities built with the engine, and
+// the reconciler.
+func (a *App) startWorker() error {
+	cfg := a.Config
+	d := &activities.Deliverer{
+		Store:    a.Store,
+		HTTP:     activities.NewHTTPClient(activities.TargetPolicy{AllowPrivate: cfg.AllowPrivate, Allowed: cfg.AllowedPrefixes}),
+		Logger:   a.log,
+		Reporter: a.Engine,
+		Metrics:  a.Metrics,
 	}
-	return a, nil
+	a.worker = worker.New(worker.Deps{Store: a.Store, Client: a.Temporal, Logger: a.log, Deliverer: d, Engine: a.Engine}, worker.Options{})
+	if err := a.worker.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	a.stopReconciler = cancel
+	go (&worker.Reconciler{Store: a.Store, Engine: a.Engine, Logger: a.log}).Run(rctx)
+	return nil
 }
 
 func (a *App) startDevServer(ctx context.Context) error {

@@ -11,6 +11,7 @@ import (
 	hookdapi "github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/app"
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/operations"
 )
 
 // HOOKD_ONE_ENDPOINT_PER_TENANT: Vessel's "one webhook per connection" as an
@@ -95,7 +96,7 @@ func oneEndpointPerTenant(t *testing.T, plain *client, h *app.App) {
 	// Endpoints made before the setting was on count too: an api process
 	// without it, on the same store, makes two for a tenant...
 	before := models.NewID("tenant")
-	srv := httptest.NewServer(hookdapi.New(hookdapi.Deps{Store: sole.Store, Temporal: sole.Temporal, APIKeys: []string{apiKey}}))
+	srv := httptest.NewServer(hookdapi.New(hookdapi.Deps{Ops: operations.New(operations.Deps{Store: sole.Store, Engine: sole.Engine}), APIKeys: []string{apiKey}}))
 	t.Cleanup(srv.Close)
 	unlimited := &client{t: t, base: srv.URL, key: apiKey}
 	unlimited.createEndpoint(map[string]any{"url": "https://example.com/1", "tenant_id": before})

@@ -40,7 +40,7 @@ func TestReconcilerDeliversEventsWhoseWorkflowsNeverStarted(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	require.Empty(t, rcv.requests(), "nothing started the workflow")
 
-	r := &worker.Reconciler{Store: hookd.Store, Client: hookd.Temporal, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
+	r := &worker.Reconciler{Store: hookd.Store, Engine: hookd.Engine, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
 	_, err = r.Pass(ctx)
 	require.NoError(t, err)
 	waitFor(t, 10*time.Second, "the reconciled delivery arrives", func() bool { return len(rcv.requests()) == 1 })
@@ -129,7 +129,7 @@ func TestReconcilerLooksAtABusyDeliveryOnceAndStartsTheOrphansBehindIt(t *testin
 
 	// Two a pass: the first two passes look at the busy deliveries (and
 	// start nothing), the next two start the orphans.
-	r := &worker.Reconciler{Store: h.Store, Client: h.Temporal, Logger: slog.New(slog.DiscardHandler),
+	r := &worker.Reconciler{Store: h.Store, Engine: h.Engine, Logger: slog.New(slog.DiscardHandler),
 		Grace: time.Second, PageSize: 2, MaxPerPass: 2}
 	for pass, want := range []int{0, 0, 2, 1, 0} {
 		n, err := r.Pass(ctx)
@@ -176,7 +176,7 @@ func TestReconcilerRestartsADeliveryWithAttemptsWhoseWorkflowIsGone(t *testing.T
 	require.NoError(t, hookd.Store.DB().Model(&models.Delivery{}).Where("id = ?", id).
 		Update("reconcile_at", time.Now().Add(-time.Hour)).Error)
 
-	r := &worker.Reconciler{Store: hookd.Store, Client: hookd.Temporal, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
+	r := &worker.Reconciler{Store: hookd.Store, Engine: hookd.Engine, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
 	_, err := r.Pass(ctx)
 	require.NoError(t, err)
 	waitFor(t, 10*time.Second, "the delivery is made", func() bool { return len(rcv.requests()) == 2 })
@@ -210,7 +210,7 @@ func TestReconcilerStartsARedeliveryWhoseStartFailed(t *testing.T) {
 	require.True(t, ok)
 	time.Sleep(20 * time.Millisecond)
 
-	r := &worker.Reconciler{Store: hookd.Store, Client: hookd.Temporal, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
+	r := &worker.Reconciler{Store: hookd.Store, Engine: hookd.Engine, Logger: slog.New(slog.DiscardHandler), Grace: time.Millisecond}
 	_, err = r.Pass(ctx)
 	require.NoError(t, err)
 	waitFor(t, 10*time.Second, "the redelivery is made", func() bool { return len(rcv.requests()) == 2 })

@@ -7,19 +7,15 @@ import (
 	"sync"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
-
+	"github.com/hookd/hookd/engine"
 	"github.com/hookd/hookd/models"
-	"github.com/hookd/hookd/workflows"
 )
 
-// ReconcileClient is what the reconciler needs of Temporal: to look at a
-// delivery's workflow and to start it.
-type ReconcileClient interface {
-	workflows.Starter
-	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+// ReconcileEngine is what the reconciler needs of the engine
+// (engine.Temporal): to look at a delivery's workflow and to start it again.
+type ReconcileEngine interface {
+	DeliveryRunning(ctx context.Context, d *models.Delivery) (bool, error)
+	StartAgain(ctx context.Context, deliveryID string, r engine.Redelivery) (bool, error)
 }
 
 // Reconciler makes "a 2xx from ingest means delivered" hold whatever
@@ -34,7 +30,7 @@ type ReconcileClient interface {
 // on every worker is safe: a start is refused while a run is open.
 type Reconciler struct {
 	Store  *models.Store
-	Client ReconcileClient
+	Engine ReconcileEngine
 	Logger *slog.Logger
 	// Grace is how late a delivery's workflow must be before the
 	// reconciler looks at it; default 1 minute (longer than an ingest
@@ -140,37 +136,22 @@ func (r *Reconciler) Pass(ctx context.Context) (int, error) {
 // reconcile starts a new run of d's workflow if none is running and d is
 // still pending; it reports whether it started one.
 func (r *Reconciler) reconcile(ctx context.Context, d *models.Delivery) (bool, error) {
-	id := workflows.DeliveryWorkflowID(d.EndpointID, d.EventID)
-	desc, err := r.Client.DescribeWorkflowExecution(ctx, id, "")
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &nf):
-	case err != nil:
-		return false, err
-	case desc.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		return false, nil
-	}
-	// No run is open. A run that finished the delivery wrote its status
-	// before it closed: read it again now that the run is known closed.
-	w, err := r.Store.LoadDeliveryWork(ctx, d.ID)
-	if errors.Is(err, models.ErrNotFound) {
-		return false, nil // its endpoint was deleted meanwhile
-	}
-	if err != nil {
+	running, err := r.Engine.DeliveryRunning(ctx, d)
+	if err != nil || running {
 		return false, err
 	}
-	if w.Delivery.Status != models.DeliveryPending {
-		return false, nil
-	}
+	// No run is open: due again after grace, should this start fail.
 	if err := r.Store.DeferReconcile(ctx, []string{d.ID}, time.Now()); err != nil {
 		return false, err
 	}
-	err = workflows.StartDelivery(ctx, r.Client, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
-		models.TriggerSchedule, w.Endpoint.RetrySchedule, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
-	if err != nil {
+	// A run that finished the delivery wrote its status before it closed,
+	// so StartAgain reads it again now that the run is known closed; a
+	// delivery whose endpoint was deleted meanwhile is not started.
+	started, err := r.Engine.StartAgain(ctx, d.ID, engine.Redelivery{Trigger: models.TriggerSchedule, OnlyPending: true})
+	if err != nil || !started {
 		return false, err
 	}
-	r.Logger.Info("reconcile.restarted", "delivery_id", d.ID, "attempts_before", w.Delivery.AttemptCount)
+	r.Logger.Info("reconcile.restarted", "delivery_id", d.ID, "attempts_before", d.AttemptCount)
 	return true, nil
 }
 

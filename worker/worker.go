@@ -1,16 +1,13 @@
 // Package worker registers hookd's workflows and activities on the task queue
-// and runs them. It also gives the activities what they need of the engine
-// (reporting to and starting workflows), so activities never import workflows.
+// and runs them, and reconciles deliveries whose workflow went missing. The
+// activities reach the engine through package engine, built by package app
+// and passed in here, so activities never import workflows.
 package worker
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -31,8 +28,10 @@ type Deps struct {
 	Store  *models.Store
 	Client client.Client
 	Logger *slog.Logger
-	// Deliverer makes the attempts; its Reporter is set here.
+	// Deliverer makes the attempts, built with its health reporter (the engine).
 	Deliverer *activities.Deliverer
+	// Engine moves deliveries along for the health activities (release, replay).
+	Engine activities.Redeliverer
 }
 
 // New returns a worker (not yet started) that runs hookd's workflows.
@@ -46,8 +45,6 @@ func New(d Deps, o Options) sdkworker.Worker {
 	if o.MaxConcurrentLocalActivities == 0 {
 		o.MaxConcurrentLocalActivities = 1000
 	}
-	engine := &engine{store: d.Store, client: d.Client}
-	d.Deliverer.Reporter = engine
 	w := sdkworker.New(d.Client, workflows.TaskQueue, sdkworker.Options{
 		MaxConcurrentWorkflowTaskPollers:        o.WorkflowTaskPollers,
 		MaxConcurrentWorkflowTaskExecutionSize:  o.MaxConcurrentWorkflowTasks,
@@ -61,56 +58,6 @@ func New(d Deps, o Options) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.Delivery)
 	w.RegisterWorkflow(workflows.EndpointHealth)
 	w.RegisterActivity(d.Deliverer)
-	w.RegisterActivity(&activities.Health{Store: d.Store, Deliveries: engine, Logger: d.Logger})
+	w.RegisterActivity(&activities.Health{Store: d.Store, Deliveries: d.Engine, Logger: d.Logger})
 	return w
-}
-
-// engine implements the activities' view of Temporal.
-type engine struct {
-	store  *models.Store
-	client client.Client
-}
-
-// ReportAttempt signals the endpoint's health workflow, starting it if needed.
-func (e *engine) ReportAttempt(ctx context.Context, r activities.AttemptReport) error {
-	ep, err := e.store.GetEndpoint(ctx, r.EndpointID)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return workflows.SignalEndpoint(ctx, e.client, ep, workflows.SignalAttempt, r)
-}
-
-// Release wakes a held delivery and returns once the workflow task that
-// made its released attempt is done; if its workflow is not running any
-// more, a new run is started.
-func (e *engine) Release(ctx context.Context, d *models.Delivery) error {
-	h, err := e.client.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.DeliveryWorkflowID(d.EndpointID, d.EventID),
-		UpdateName:   workflows.UpdateRelease,
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = h.Get(ctx, nil)
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		return e.Redeliver(ctx, d, models.TriggerSchedule)
-	}
-	return err
-}
-
-// Redeliver starts a new run of d with its endpoint's schedule.
-func (e *engine) Redeliver(ctx context.Context, d *models.Delivery, trigger string) error {
-	w, err := e.store.LoadDeliveryWork(ctx, d.ID)
-	if errors.Is(err, models.ErrNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return workflows.StartDelivery(ctx, e.client, &w.Delivery, &w.Endpoint, w.Event.Type, w.Event.TenantID,
-		trigger, w.Endpoint.RetrySchedule, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
 }

@@ -21,22 +21,35 @@ type Starter interface {
 		options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
 }
 
-// StartDelivery starts the Delivery workflow of d. With reuse
+// DeliveryStart is what starting a delivery's workflow takes.
+type DeliveryStart struct {
+	Delivery  *models.Delivery
+	Endpoint  *models.Endpoint
+	EventType string
+	TenantID  string
+	// Trigger is recorded on the run's first attempt (models.Trigger…).
+	Trigger string
+	// Schedule is the retry schedule; nil makes a single attempt.
+	Schedule []time.Duration
+	Reuse    enumspb.WorkflowIdReusePolicy
+}
+
+// StartDelivery starts the Delivery workflow of s.Delivery. With reuse
 // REJECT_DUPLICATE it is idempotent: an open or closed run of the same id
 // counts as started. With ALLOW_DUPLICATE it starts a new run after a closed
 // one (replay, manual retry); a run still open is left alone.
-func StartDelivery(ctx context.Context, c Starter, d *models.Delivery, ep *models.Endpoint, eventType, tenantID,
-	trigger string, schedule []time.Duration, reuse enumspb.WorkflowIdReusePolicy) error {
+func StartDelivery(ctx context.Context, c Starter, s DeliveryStart) error {
+	d := s.Delivery
 	opts := client.StartWorkflowOptions{
 		ID:                    DeliveryWorkflowID(d.EndpointID, d.EventID),
 		TaskQueue:             TaskQueue,
 		EnableEagerStart:      true,
-		WorkflowIDReusePolicy: reuse,
+		WorkflowIDReusePolicy: s.Reuse,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			SAEndpointID.ValueSet(d.EndpointID),
 			SAEventID.ValueSet(d.EventID),
-			SAEventType.ValueSet(eventType),
-			SATenant.ValueSet(tenantID),
+			SAEventType.ValueSet(s.EventType),
+			SATenant.ValueSet(s.TenantID),
 			SADeliveryStatus.ValueSet(models.DeliveryPending),
 		),
 	}
@@ -44,9 +57,9 @@ func StartDelivery(ctx context.Context, c Starter, d *models.Delivery, ep *model
 		DeliveryID:     d.ID,
 		EndpointID:     d.EndpointID,
 		EventID:        d.EventID,
-		Schedule:       schedule,
-		AttemptTimeout: ep.Timeout(),
-		Trigger:        trigger,
+		Schedule:       s.Schedule,
+		AttemptTimeout: s.Endpoint.Timeout(),
+		Trigger:        s.Trigger,
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/operations"
 )
 
 // listCase is one kind of GET /v1/deliveries request of scenario (d).
@@ -132,7 +133,7 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 		return r
 	}
 	key := "hookd-bench-list-key-0123456789"
-	srv := &http.Server{Handler: api.New(api.Deps{Store: store, APIKeys: []string{key},
+	srv := &http.Server{Handler: api.New(api.Deps{Ops: operations.New(operations.Deps{Store: store}), APIKeys: []string{key},
 		Logger: slog.New(slog.DiscardHandler)})}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
