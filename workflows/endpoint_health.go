@@ -201,7 +201,7 @@ func EndpointHealth(ctx workflow.Context, st EndpointState) error {
 		}
 		if dirty {
 			var seq int64
-			err := patience.run(lctx, "save health", &seq, h.SaveHealth, st.EndpointID, models.Health{
+			err := patience.run(lctx, "save health", &seq, h.SaveHealth, st.EndpointID, activities.HealthSnapshot{
 				State: st.State, PausedAt: st.PausedAt, PauseReason: st.PauseReason,
 				SetFailures: setFailures, ConsecutiveFailures: st.ConsecutiveFailures,
 			})
