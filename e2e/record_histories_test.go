@@ -23,9 +23,9 @@ import (
 )
 
 // recordEnv turns TestRecordHistories on. The histories it writes are what
-// workflows.TestRecordedHistoriesReplayDeterministically replays: record
-// them again only on purpose (a change that is meant to break replay ships
-// with a workflow version instead).
+// workflows.TestRecordedHistoriesReplayDeterministically replays, so a
+// history already in testdata is kept (it is what runs started by older
+// code look like); set recordEnv to "overwrite" to record it again.
 const recordEnv = "HOOKD_RECORD_HISTORIES"
 
 // historiesDir is where the recorded histories go.
@@ -33,7 +33,8 @@ var historiesDir = filepath.Join("..", "workflows", "testdata")
 
 // TestRecordHistories drives real scenarios through hookd and writes each
 // workflow run's history as JSON (the format the SDK's replayer reads) into
-// workflows/testdata. Run it with HOOKD_RECORD_HISTORIES=1 and -run TestRecordHistories.
+// workflows/testdata. Run it with HOOKD_RECORD_HISTORIES=1 and -run
+// TestRecordHistories; add a scenario here when a workflow gains a path.
 func TestRecordHistories(t *testing.T) {
 	if os.Getenv(recordEnv) == "" {
 		t.Skipf("%s not set: the recorded histories are left as they are", recordEnv)
@@ -268,6 +269,11 @@ func writeHistory(t *testing.T, ctx context.Context, name, wid, runID string) {
 	var out bytes.Buffer
 	require.NoError(t, json.Indent(&out, raw, "", "  "))
 	out.WriteByte('\n')
-	require.NoError(t, os.WriteFile(filepath.Join(historiesDir, name+".json"), out.Bytes(), 0o644))
+	path := filepath.Join(historiesDir, name+".json")
+	if _, err := os.Stat(path); err == nil && os.Getenv(recordEnv) != "overwrite" {
+		t.Logf("kept %s: it is there already (%s=overwrite records it again)", path, recordEnv)
+		return
+	}
+	require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
 	t.Logf("recorded %s: %d events of %s", name, len(h.Events), wid)
 }
