@@ -95,46 +95,13 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		return AttemptResult{}, err
 	}
 	log := d.Logger.With("delivery_id", w.Delivery.ID, "endpoint_id", w.Endpoint.ID, "event_id", w.Event.ID)
-	switch w.Endpoint.State {
-	case models.EndpointDisabled:
-		return AttemptResult{Gone: true}, nil
-	case models.EndpointPaused:
-		held, err := d.Store.MarkHeld(ctx, w.Delivery.ID, w.Endpoint.ID)
-		if err != nil {
-			return AttemptResult{}, err
-		}
-		if held {
-			if d.Metrics != nil {
-				d.Metrics.DeliveriesHeld.Inc()
-			}
-			log.Info("delivery.held", "reason", "endpoint paused")
-			return AttemptResult{Held: true}, nil
-		}
-		// Unpaused since we loaded it: attempt.
+	if res, done, err := d.skipOrHold(ctx, w, log); done || err != nil {
+		return res, err
 	}
-
 	number := w.Delivery.AttemptCount + 1
 	started := d.now()
-	req, headers, err := d.buildRequest(ctx, w, number, started)
-	var res AttemptResult
-	if err != nil {
-		res = AttemptResult{Error: err.Error()}
-	} else {
-		res = d.send(req, w.Endpoint.Timeout())
-	}
-	res.Number = number
-	res.LatencyMS = float64(d.now().Sub(started).Microseconds()) / 1000
-
-	outcome := models.AttemptOutcome{Status: models.DeliveryPending}
-	switch {
-	case res.Succeeded:
-		outcome.Status = models.DeliverySucceeded
-	case in.Final:
-		outcome.Status = models.DeliveryFailed
-	default:
-		next := started.Add(max(in.NextDelay, res.RetryAfter))
-		outcome.NextAttemptAt = &next
-	}
+	res, headers := d.try(ctx, w, number, started)
+	outcome := outcomeOf(res, in, started)
 	a := &models.Attempt{
 		ID:             models.NewID("att"),
 		DeliveryID:     w.Delivery.ID,
@@ -150,6 +117,70 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		StartedAt:      started.UTC(),
 	}
 	res.body = nil
+	return d.record(ctx, w, in, a, res, outcome, log)
+}
+
+// skipOrHold answers done when nothing is to be sent: the endpoint is
+// disabled (Gone), or paused and the delivery is now held (Held). An
+// endpoint unpaused since the delivery was loaded is attempted.
+func (d *Deliverer) skipOrHold(ctx context.Context, w *models.DeliveryWork, log *slog.Logger) (res AttemptResult, done bool, err error) {
+	switch w.Endpoint.State {
+	case models.EndpointDisabled:
+		return AttemptResult{Gone: true}, true, nil
+	case models.EndpointPaused:
+		held, err := d.Store.MarkHeld(ctx, w.Delivery.ID, w.Endpoint.ID)
+		if err != nil {
+			return AttemptResult{}, true, err
+		}
+		if held {
+			if d.Metrics != nil {
+				d.Metrics.DeliveriesHeld.Inc()
+			}
+			log.Info("delivery.held", "reason", "endpoint paused")
+			return AttemptResult{Held: true}, true, nil
+		}
+	}
+	return AttemptResult{}, false, nil
+}
+
+// try renders and sends attempt number, started at started; a request
+// that cannot be built is a failed attempt. It answers the headers to
+// store with the attempt.
+func (d *Deliverer) try(ctx context.Context, w *models.DeliveryWork, number int, started time.Time) (AttemptResult, map[string]string) {
+	req, headers, err := d.buildRequest(ctx, w, number, started)
+	var res AttemptResult
+	if err != nil {
+		res = AttemptResult{Error: err.Error()}
+	} else {
+		res = d.send(req, w.Endpoint.Timeout())
+	}
+	res.Number = number
+	res.LatencyMS = float64(d.now().Sub(started).Microseconds()) / 1000
+	return res, headers
+}
+
+// outcomeOf is what an attempt's result makes of its delivery: succeeded,
+// failed after the final attempt, or pending until the next one (no
+// earlier than the receiver's Retry-After).
+func outcomeOf(res AttemptResult, in AttemptInput, started time.Time) models.AttemptOutcome {
+	outcome := models.AttemptOutcome{Status: models.DeliveryPending}
+	switch {
+	case res.Succeeded:
+		outcome.Status = models.DeliverySucceeded
+	case in.Final:
+		outcome.Status = models.DeliveryFailed
+	default:
+		next := started.Add(max(in.NextDelay, res.RetryAfter))
+		outcome.NextAttemptAt = &next
+	}
+	return outcome
+}
+
+// record stores the attempt a with the delivery's outcome, and answers res
+// with what the health workflow must be told; if the delivery was closed
+// while the attempt ran, the attempt is kept and res says so.
+func (d *Deliverer) record(ctx context.Context, w *models.DeliveryWork, in AttemptInput, a *models.Attempt,
+	res AttemptResult, outcome models.AttemptOutcome, log *slog.Logger) (AttemptResult, error) {
 	rec, err := d.Store.RecordAttempt(ctx, w.Endpoint.ID, a, outcome)
 	if err != nil {
 		return AttemptResult{}, err
@@ -159,7 +190,7 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		if res.Closed == "" {
 			res.Closed = models.DeliveryCancelled
 		}
-		log.Info("delivery.attempted", "attempt", number, "status_code", res.StatusCode,
+		log.Info("delivery.attempted", "attempt", a.Number, "status_code", res.StatusCode,
 			"succeeded", res.Succeeded, "delivery_status", res.Closed, "note", "the delivery was closed while the attempt ran")
 		return res, nil
 	}
@@ -176,11 +207,11 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	if count.Changed {
 		res.Report = &AttemptReport{
 			EndpointID: w.Endpoint.ID, DeliveryID: w.Delivery.ID, Failed: !res.Succeeded,
-			Error: truncate(res.Error, 256), At: started.UTC(), PauseThreshold: w.Endpoint.PauseThreshold,
+			Error: truncate(res.Error, 256), At: a.StartedAt, PauseThreshold: w.Endpoint.PauseThreshold,
 			Failures: count.Failures, Seq: count.Seq,
 		}
 	}
-	log.Info("delivery.attempted", "attempt", number, "status_code", res.StatusCode,
+	log.Info("delivery.attempted", "attempt", a.Number, "status_code", res.StatusCode,
 		"latency_ms", res.LatencyMS, "succeeded", res.Succeeded, "error", res.Error,
 		"delivery_status", outcome.Status, "trigger", in.Trigger)
 	return res, nil

@@ -39,11 +39,30 @@ type Health struct {
 	Heartbeat func(ctx context.Context, details ...any)
 }
 
+// HealthSnapshot is the endpoint health workflow's state of an endpoint,
+// as SaveHealth mirrors it into the store. It is the activity's argument,
+// so it is part of workflow history: its JSON encoding is the one histories
+// recorded when the argument was models.Health carry (that struct's
+// untagged field names), and must stay so.
+type HealthSnapshot struct {
+	State       string     `json:"State"`
+	PausedAt    *time.Time `json:"PausedAt"`
+	PauseReason string     `json:"PauseReason"`
+	// SetFailures sets the stored count of consecutive failures to
+	// ConsecutiveFailures and starts a new count, as an unpause does.
+	// Without it the stored count, which each attempt keeps, is left alone.
+	SetFailures         bool `json:"SetFailures"`
+	ConsecutiveFailures int  `json:"ConsecutiveFailures"`
+}
+
 // SaveHealth mirrors the workflow's state of an endpoint into the store, so
 // the API reads it and attempts see a pause at once. It answers the new
 // HealthSeq when s.SetFailures starts a new count.
-func (h *Health) SaveHealth(ctx context.Context, endpointID string, s models.Health) (int64, error) {
-	return h.Store.SaveHealth(ctx, endpointID, s)
+func (h *Health) SaveHealth(ctx context.Context, endpointID string, s HealthSnapshot) (int64, error) {
+	return h.Store.SaveHealth(ctx, endpointID, models.Health{
+		State: s.State, PausedAt: s.PausedAt, PauseReason: s.PauseReason,
+		SetFailures: s.SetFailures, ConsecutiveFailures: s.ConsecutiveFailures,
+	})
 }
 
 // PauseThreshold reads the endpoint's pause threshold (0 if it is gone): the

@@ -78,30 +78,10 @@ const dbSlack = 15 * time.Second
 // without using up an attempt (see patience); a run that has waited long
 // enough continues as new with its progress.
 func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
-	d := &delivery{ctx: ctx, in: in, patience: newPatience(in.WaitsPerRun),
-		lctx:     workflow.WithLocalActivityOptions(ctx, localOptions(in.AttemptTimeout+dbSlack)),
-		retryNow: workflow.GetSignalChannel(ctx, SignalRetryNow),
-		release:  workflow.GetSignalChannel(ctx, SignalRelease),
-	}
-	if in.Progress != nil {
-		d.p = *in.Progress
-	} else {
-		d.p.Trigger = in.Trigger
-	}
-	// A release (signal or update) sets Released; a held attempt waits for
-	// it. One sent while the delivery is not held wakes its next hold at once.
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for d.release.Receive(ctx, nil) {
-			d.p.Released = true
-		}
-	})
-	if err := workflow.SetUpdateHandler(ctx, UpdateRelease, func(workflow.Context) error {
-		d.p.Released = true
-		return nil
-	}); err != nil {
+	d := newDelivery(ctx, in)
+	if err := d.listen(); err != nil {
 		return DeliveryResult{}, err
 	}
-
 	status, err := d.run()
 	if errors.Is(err, errRunFull) {
 		return DeliveryResult{}, d.continueAsNew()
@@ -109,10 +89,7 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 	if err != nil {
 		return DeliveryResult{}, err
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, SADeliveryStatus.ValueSet(status)); err != nil {
-		return DeliveryResult{}, err
-	}
-	return DeliveryResult{Status: status, Attempts: d.p.Attempts}, nil
+	return d.finish(status)
 }
 
 // delivery is one run of the Delivery workflow.
@@ -127,40 +104,90 @@ type delivery struct {
 	act      *activities.Deliverer // nil: activities are called through it by method
 }
 
+// newDelivery sets a run up from its input, and from the progress of the
+// previous run if it continued as new.
+func newDelivery(ctx workflow.Context, in DeliveryInput) *delivery {
+	d := &delivery{ctx: ctx, in: in, patience: newPatience(in.WaitsPerRun),
+		lctx:     workflow.WithLocalActivityOptions(ctx, localOptions(in.AttemptTimeout+dbSlack)),
+		retryNow: workflow.GetSignalChannel(ctx, SignalRetryNow),
+		release:  workflow.GetSignalChannel(ctx, SignalRelease),
+	}
+	if in.Progress != nil {
+		d.p = *in.Progress
+	} else {
+		d.p.Trigger = in.Trigger
+	}
+	return d
+}
+
+// listen takes releases: a release (signal or update) sets Released; a
+// held attempt waits for it. One sent while the delivery is not held wakes
+// its next hold at once.
+func (d *delivery) listen() error {
+	workflow.Go(d.ctx, func(ctx workflow.Context) {
+		for d.release.Receive(ctx, nil) {
+			d.p.Released = true
+		}
+	})
+	return workflow.SetUpdateHandler(d.ctx, UpdateRelease, func(workflow.Context) error {
+		d.p.Released = true
+		return nil
+	})
+}
+
+// finish shows the delivery's final status in its search attributes.
+func (d *delivery) finish(status string) (DeliveryResult, error) {
+	if err := workflow.UpsertTypedSearchAttributes(d.ctx, SADeliveryStatus.ValueSet(status)); err != nil {
+		return DeliveryResult{}, err
+	}
+	return DeliveryResult{Status: status, Attempts: d.p.Attempts}, nil
+}
+
 // run makes the delivery's attempts and answers its final status.
 func (d *delivery) run() (string, error) {
 	if err := d.flushReport(); err != nil {
 		return "", err
 	}
-	total := 1 + len(d.in.Schedule)
-	for d.p.Next < total {
-		if wait := d.p.Due.Sub(workflow.Now(d.ctx)); wait > 0 || d.p.RetryNow {
-			if status, err := d.waitOrRetryNow(max(wait, 0)); status != "" || err != nil {
-				return status, err
-			}
-		}
-		var next time.Duration
-		final := d.p.Next+1 == total
-		if !final {
-			next = d.in.Schedule[d.p.Next]
-		}
-		r, err := d.attempt(d.p.Trigger, final, next)
-		if err != nil {
-			return "", err
-		}
-		d.p.Next++
-		d.p.Trigger = models.TriggerSchedule
-		if !final {
-			d.p.Due = workflow.Now(d.ctx).Add(max(next, r.RetryAfter))
-		}
-		if status := closes(r); status != "" {
-			return status, d.flushReport()
-		}
-		if err := d.flushReport(); err != nil {
-			return "", err
+	for d.p.Next < 1+len(d.in.Schedule) {
+		if status, err := d.next(); status != "" || err != nil {
+			return status, err
 		}
 	}
 	return models.DeliveryFailed, nil
+}
+
+// next waits until the next scheduled attempt is due, making the manual
+// attempts asked for meanwhile, and makes it. It answers the delivery's
+// final status if an attempt ended it, "" if the delivery goes on.
+func (d *delivery) next() (string, error) {
+	if wait := d.p.Due.Sub(workflow.Now(d.ctx)); wait > 0 || d.p.RetryNow {
+		if status, err := d.waitOrRetryNow(max(wait, 0)); status != "" || err != nil {
+			return status, err
+		}
+	}
+	var next time.Duration
+	final := d.p.Next == len(d.in.Schedule)
+	if !final {
+		next = d.in.Schedule[d.p.Next]
+	}
+	r, err := d.attempt(d.p.Trigger, final, next)
+	if err != nil {
+		return "", err
+	}
+	d.p.Next++
+	d.p.Trigger = models.TriggerSchedule
+	if !final {
+		d.p.Due = workflow.Now(d.ctx).Add(max(next, r.RetryAfter))
+	}
+	return d.record(r)
+}
+
+// record answers the status an attempt's result ends the delivery with
+// ("" if the delivery goes on), once the endpoint's health workflow has
+// been told of the attempt when it must be.
+func (d *delivery) record(r activities.AttemptResult) (string, error) {
+	status := closes(r)
+	return status, d.flushReport()
 }
 
 // closes answers the status an attempt's result ends the delivery with, or
@@ -177,9 +204,9 @@ func closes(r activities.AttemptResult) string {
 	return ""
 }
 
-// attempt makes one attempt: while the endpoint is paused it waits, using
-// up no attempt, for a release (or looks again every heldRecheck). The
-// attempt's health report, if any, is left in the progress for flushReport.
+// attempt makes one attempt: while the endpoint is paused it is held,
+// using up no attempt, until a release. The attempt's health report, if
+// any, is left in the progress for flushReport.
 func (d *delivery) attempt(trigger string, final bool, next time.Duration) (activities.AttemptResult, error) {
 	for {
 		var r activities.AttemptResult
@@ -196,20 +223,26 @@ func (d *delivery) attempt(trigger string, final bool, next time.Duration) (acti
 			d.p.Report = r.Report
 			return r, nil
 		}
-		if err := workflow.UpsertTypedSearchAttributes(d.ctx, SADeliveryStatus.ValueSet(models.DeliveryHeld)); err != nil {
-			return r, err
-		}
-		if err := d.patience.wait(); err != nil {
-			return r, err
-		}
-		if _, err := workflow.AwaitWithTimeout(d.ctx, heldRecheck, func() bool { return d.p.Released }); err != nil {
-			return r, err
-		}
-		d.p.Released = false
-		if err := workflow.UpsertTypedSearchAttributes(d.ctx, SADeliveryStatus.ValueSet(models.DeliveryPending)); err != nil {
+		if err := d.holdWhilePaused(); err != nil {
 			return r, err
 		}
 	}
+}
+
+// holdWhilePaused shows the delivery as held and waits for a release, or
+// heldRecheck at most, before the next try.
+func (d *delivery) holdWhilePaused() error {
+	if err := workflow.UpsertTypedSearchAttributes(d.ctx, SADeliveryStatus.ValueSet(models.DeliveryHeld)); err != nil {
+		return err
+	}
+	if err := d.patience.wait(); err != nil {
+		return err
+	}
+	if _, err := workflow.AwaitWithTimeout(d.ctx, heldRecheck, func() bool { return d.p.Released }); err != nil {
+		return err
+	}
+	d.p.Released = false
+	return workflow.UpsertTypedSearchAttributes(d.ctx, SADeliveryStatus.ValueSet(models.DeliveryPending))
 }
 
 // flushReport tells the endpoint's health workflow of the last attempt,
@@ -235,30 +268,39 @@ func (d *delivery) waitOrRetryNow(wait time.Duration) (string, error) {
 	timer := workflow.NewTimer(timerCtx, wait)
 	for {
 		if d.p.RetryNow {
-			r, err := d.attempt(models.TriggerManual, false, due.Sub(workflow.Now(d.ctx)))
-			if err != nil {
-				return "", err
-			}
-			d.p.RetryNow = false
-			if status := closes(r); status != "" {
-				return status, d.flushReport()
-			}
-			if err := d.flushReport(); err != nil {
-				return "", err
+			if status, err := d.manualAttempt(due); status != "" || err != nil {
+				return status, err
 			}
 		}
-		fired := false
-		sel := workflow.NewSelector(d.ctx)
-		sel.AddFuture(timer, func(workflow.Future) { fired = true })
-		sel.AddReceive(d.retryNow, func(c workflow.ReceiveChannel, _ bool) {
-			c.Receive(d.ctx, nil)
-			d.p.RetryNow = true
-		})
-		sel.Select(d.ctx)
-		if fired {
+		if d.timerOrRetryNow(timer) {
 			return "", nil
 		}
 	}
+}
+
+// manualAttempt makes the attempt a retry-now signal asked for; due is
+// when the next scheduled attempt is.
+func (d *delivery) manualAttempt(due time.Time) (string, error) {
+	r, err := d.attempt(models.TriggerManual, false, due.Sub(workflow.Now(d.ctx)))
+	if err != nil {
+		return "", err
+	}
+	d.p.RetryNow = false
+	return d.record(r)
+}
+
+// timerOrRetryNow waits for the timer or a retry-now signal, and reports
+// whether the timer fired.
+func (d *delivery) timerOrRetryNow(timer workflow.Future) bool {
+	fired := false
+	sel := workflow.NewSelector(d.ctx)
+	sel.AddFuture(timer, func(workflow.Future) { fired = true })
+	sel.AddReceive(d.retryNow, func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(d.ctx, nil)
+		d.p.RetryNow = true
+	})
+	sel.Select(d.ctx)
+	return fired
 }
 
 // continueAsNew hands the progress to a new run, signals not yet read included.

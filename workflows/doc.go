@@ -4,6 +4,13 @@
 //
 // Workflow ids, signals and search attributes are part of hookd's interface:
 // operators use them from the Temporal UI and the temporal CLI.
+//
+// So is workflow history: a worker must replay the histories of runs that
+// older code started. testdata holds histories recorded from real runs
+// (e2e/record_histories_test.go writes them); a test replays every one
+// against the code as it is. A change that fails it needs workflow.GetVersion,
+// not a new recording. Workflow and activity arguments and results are
+// types of this package or of package activities, never storage structs.
 package workflows
 
 import (

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -90,183 +91,284 @@ const DefaultSignalsPerRun = 500
 // suggests it, the workflow continues as new with its state, once no signal
 // is pending and no job is running, so no signal is lost.
 func EndpointHealth(ctx workflow.Context, st EndpointState) error {
-	logger := workflow.GetLogger(ctx)
-	if err := workflow.SetQueryHandler(ctx, QueryHealth, func() (EndpointState, error) { return st, nil }); err != nil {
+	e := &endpointHealth{ctx: ctx, logger: workflow.GetLogger(ctx), st: st}
+	if err := workflow.SetQueryHandler(ctx, QueryHealth, func() (EndpointState, error) { return e.st, nil }); err != nil {
 		return err
 	}
-	lctx := workflow.WithLocalActivityOptions(ctx, localOptions(30*time.Second))
-	patience := newPatience(st.WaitsPerRun)
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+	e.init()
+	e.listen()
+	if err := e.settleOrContinue(); err != nil { // what the previous run left to do
+		return err
+	}
+	return e.run()
+}
+
+// endpointHealth is one run of the EndpointHealth workflow.
+type endpointHealth struct {
+	ctx      workflow.Context
+	lctx     workflow.Context // with the local activity options
+	actx     workflow.Context // with the options of the long jobs
+	logger   log.Logger
+	st       EndpointState
+	patience *patience
+	perRun   int // signals before the run continues as new
+	sel      workflow.Selector
+	// dirty: the state must be saved; setFailures: with the count, which
+	// starts a new count in the store; reload: the pause threshold must be
+	// read again from the store.
+	dirty, setFailures, reload bool
+	running                    bool               // a job (release, replay) runs
+	act                        *activities.Health // nil: activities are called through it by method
+}
+
+// init sets the run up from its state, taking over the work the previous
+// run left undone.
+func (e *endpointHealth) init() {
+	e.lctx = workflow.WithLocalActivityOptions(e.ctx, localOptions(30*time.Second))
+	e.patience = newPatience(e.st.WaitsPerRun)
+	e.actx = workflow.WithActivityOptions(e.ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 24 * time.Hour,
 		HeartbeatTimeout:    time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute},
 	})
-	var h *activities.Health
-	perRun := st.SignalsPerRun
-	if perRun <= 0 {
-		perRun = DefaultSignalsPerRun
+	e.perRun = e.st.SignalsPerRun
+	if e.perRun <= 0 {
+		e.perRun = DefaultSignalsPerRun
 	}
+	e.dirty, e.setFailures, e.reload = e.st.Unsaved, e.st.UnsavedFailures, e.st.Reload
+	e.st.Unsaved, e.st.UnsavedFailures, e.st.Reload = false, false, false
+	e.sel = workflow.NewSelector(e.ctx)
+}
 
-	// dirty: the state must be saved; setFailures: with the count, which
-	// starts a new count in the store; reload: the pause threshold must be
-	// read again from the store.
-	dirty, setFailures, reload := st.Unsaved, st.UnsavedFailures, st.Reload
-	st.Unsaved, st.UnsavedFailures, st.Reload = false, false, false
-	pause := func(reason string) {
-		if st.State == models.EndpointPaused {
-			return
-		}
-		now := workflow.Now(ctx).UTC()
-		st.State, st.PausedAt, st.PauseReason = models.EndpointPaused, &now, reason
-		dirty = true
-		logger.Info("endpoint.paused", "endpoint_id", st.EndpointID, "reason", reason)
-	}
-	checkThreshold := func() {
-		if st.State == models.EndpointActive && st.PauseThreshold > 0 && st.ConsecutiveFailures >= st.PauseThreshold {
-			pause(fmt.Sprintf("%d consecutive failed attempts (last: %s)", st.ConsecutiveFailures, st.LastError))
-		}
-	}
+// listen makes each signal a case of the run's selector.
+func (e *endpointHealth) listen() {
+	e.sel.AddReceive(workflow.GetSignalChannel(e.ctx, SignalAttempt), e.onAttempt)
+	e.sel.AddReceive(workflow.GetSignalChannel(e.ctx, SignalPause), e.onPause)
+	e.sel.AddReceive(workflow.GetSignalChannel(e.ctx, SignalUnpause), e.onUnpause)
+	e.sel.AddReceive(workflow.GetSignalChannel(e.ctx, SignalReplay), e.onReplay)
+	e.sel.AddReceive(workflow.GetSignalChannel(e.ctx, SignalSettings), e.onSettings)
+}
 
-	sel := workflow.NewSelector(ctx)
-	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalAttempt), func(c workflow.ReceiveChannel, _ bool) {
-		var r activities.AttemptReport
-		c.Receive(ctx, &r)
-		if st.PauseThreshold <= 0 && r.PauseThreshold > 0 {
-			st.PauseThreshold = r.PauseThreshold
+// run handles one signal (or the end of a job) after the other, settles
+// what each asked of the store, starts the jobs, and continues as new once
+// the run has handled its budget of signals.
+func (e *endpointHealth) run() error {
+	for signals := 0; ; signals++ {
+		e.sel.Select(e.ctx)
+		if err := e.settleOrContinue(); err != nil {
+			return err
 		}
-		if r.Seq <= st.HealthSeq {
-			// Stale: a later count is applied already (or the run was
-			// started, by this very report, from the stored state).
-			if r.Failed && st.LastError == "" {
-				st.LastError = r.Error
-			}
-			checkThreshold()
-			return
+		e.startJob()
+		if e.full(signals + 1) {
+			return workflow.NewContinueAsNewError(e.ctx, EndpointHealth, e.st)
 		}
+	}
+}
+
+// full reports whether the run, having handled signals, must continue as
+// new now: it has used its budget (or the server suggests it), and no
+// signal is pending, no job runs or waits, so nothing is lost.
+func (e *endpointHealth) full(signals int) bool {
+	return !e.running && !e.sel.HasPending() &&
+		(signals >= e.perRun || workflow.GetInfo(e.ctx).GetContinueAsNewSuggested()) &&
+		len(e.st.Pending) == 0
+}
+
+// onAttempt applies an attempt's report.
+func (e *endpointHealth) onAttempt(c workflow.ReceiveChannel, _ bool) {
+	var r activities.AttemptReport
+	c.Receive(e.ctx, &r)
+	e.applyReport(r)
+}
+
+// applyReport takes the count of a report newer than what the run has; a
+// stale one (a later count is applied already, or the run was started,
+// by this very report, from the stored state) only fills in a missing
+// last error. Either may reach the pause threshold.
+func (e *endpointHealth) applyReport(r activities.AttemptReport) {
+	st := &e.st
+	if st.PauseThreshold <= 0 && r.PauseThreshold > 0 {
+		st.PauseThreshold = r.PauseThreshold
+	}
+	switch {
+	case r.Seq <= st.HealthSeq:
+		if r.Failed && st.LastError == "" {
+			st.LastError = r.Error
+		}
+	default:
 		st.HealthSeq, st.ConsecutiveFailures = r.Seq, r.Failures
 		if r.Failed {
 			st.LastError = r.Error
 		} else if st.ConsecutiveFailures == 0 {
 			st.LastError = ""
 		}
-		checkThreshold()
-	})
-	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalPause), func(c workflow.ReceiveChannel, _ bool) {
-		var p PauseSignal
-		c.Receive(ctx, &p)
-		if p.Reason == "" {
-			p.Reason = "paused by an operator"
-		}
-		pause(p.Reason)
-	})
-	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalUnpause), func(c workflow.ReceiveChannel, _ bool) {
-		c.Receive(ctx, nil)
-		if st.State == models.EndpointPaused {
-			st.State, st.PausedAt, st.PauseReason = models.EndpointActive, nil, ""
-			st.ConsecutiveFailures, st.LastError = 0, ""
-			dirty, setFailures = true, true
-			logger.Info("endpoint.unpaused", "endpoint_id", st.EndpointID)
-		}
-		// Release even when not paused: it finds nothing, or deliveries a
-		// previous release could not reach.
-		st.Pending = append(st.Pending, EndpointJob{Release: true})
-	})
-	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalReplay), func(c workflow.ReceiveChannel, _ bool) {
-		var r ReplaySignal
-		c.Receive(ctx, &r)
-		st.Pending = append(st.Pending, EndpointJob{Replay: &activities.ReplayInput{
-			EndpointID: st.EndpointID, Since: r.Since, Until: r.Until, OnlyFailed: r.OnlyFailed}})
-	})
-
-	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalSettings), func(c workflow.ReceiveChannel, _ bool) {
-		c.Receive(ctx, nil)
-		reload = true
-	})
-
-	running := false
-	// settle carries out what the signals asked of the store, waiting out
-	// an outage of the store for as long as it lasts.
-	settle := func() error {
-		if reload {
-			var n int
-			if err := patience.run(lctx, "read pause threshold", &n, h.PauseThreshold, st.EndpointID); err != nil {
-				return err
-			}
-			if n > 0 && n != st.PauseThreshold {
-				logger.Info("endpoint.pause_threshold_changed", "endpoint_id", st.EndpointID, "from", st.PauseThreshold, "to", n)
-				st.PauseThreshold = n
-				checkThreshold()
-			}
-			reload = false
-		}
-		if dirty {
-			var seq int64
-			err := patience.run(lctx, "save health", &seq, h.SaveHealth, st.EndpointID, models.Health{
-				State: st.State, PausedAt: st.PausedAt, PauseReason: st.PauseReason,
-				SetFailures: setFailures, ConsecutiveFailures: st.ConsecutiveFailures,
-			})
-			if err != nil {
-				return err
-			}
-			if setFailures && seq > 0 {
-				st.HealthSeq = seq
-			}
-			dirty, setFailures = false, false
-		}
-		return nil
 	}
-	// settleOrContinue settles; a run that has waited its budget (and runs
-	// no job, whose result it would lose) reads the signals it holds and
-	// continues as new with the work still to do.
-	settleOrContinue := func() error {
-		for {
-			err := settle()
-			if !errors.Is(err, errRunFull) {
-				return err
-			}
-			if running {
-				patience.waits = 0
-				continue
-			}
-			for sel.HasPending() {
-				sel.Select(ctx)
-			}
-			st.Unsaved, st.UnsavedFailures, st.Reload = dirty, setFailures, reload
-			return workflow.NewContinueAsNewError(ctx, EndpointHealth, st)
-		}
-	}
+	e.checkThreshold()
+}
 
-	if err := settleOrContinue(); err != nil { // what the previous run left to do
-		return err
+// checkThreshold pauses an active endpoint that has reached its threshold.
+func (e *endpointHealth) checkThreshold() {
+	st := &e.st
+	if st.State == models.EndpointActive && st.PauseThreshold > 0 && st.ConsecutiveFailures >= st.PauseThreshold {
+		e.pause(fmt.Sprintf("%d consecutive failed attempts (last: %s)", st.ConsecutiveFailures, st.LastError))
 	}
-	for signals := 0; ; signals++ {
-		sel.Select(ctx)
-		if err := settleOrContinue(); err != nil {
+}
+
+// onPause pauses the endpoint for the operator's reason.
+func (e *endpointHealth) onPause(c workflow.ReceiveChannel, _ bool) {
+	var p PauseSignal
+	c.Receive(e.ctx, &p)
+	if p.Reason == "" {
+		p.Reason = "paused by an operator"
+	}
+	e.pause(p.Reason)
+}
+
+// pause pauses the endpoint unless it is paused already.
+func (e *endpointHealth) pause(reason string) {
+	if e.st.State == models.EndpointPaused {
+		return
+	}
+	now := workflow.Now(e.ctx).UTC()
+	e.st.State, e.st.PausedAt, e.st.PauseReason = models.EndpointPaused, &now, reason
+	e.dirty = true
+	e.logger.Info("endpoint.paused", "endpoint_id", e.st.EndpointID, "reason", reason)
+}
+
+// onUnpause unpauses a paused endpoint, starting a new count, and queues a
+// release of its held deliveries. It releases even when the endpoint is
+// not paused: that finds nothing, or deliveries a previous release could
+// not reach.
+func (e *endpointHealth) onUnpause(c workflow.ReceiveChannel, _ bool) {
+	c.Receive(e.ctx, nil)
+	e.unpause()
+	e.st.Pending = append(e.st.Pending, EndpointJob{Release: true})
+}
+
+// unpause makes a paused endpoint active with no failures on record.
+func (e *endpointHealth) unpause() {
+	st := &e.st
+	if st.State != models.EndpointPaused {
+		return
+	}
+	st.State, st.PausedAt, st.PauseReason = models.EndpointActive, nil, ""
+	st.ConsecutiveFailures, st.LastError = 0, ""
+	e.dirty, e.setFailures = true, true
+	e.logger.Info("endpoint.unpaused", "endpoint_id", st.EndpointID)
+}
+
+// onReplay queues a replay of the signal's range.
+func (e *endpointHealth) onReplay(c workflow.ReceiveChannel, _ bool) {
+	var r ReplaySignal
+	c.Receive(e.ctx, &r)
+	e.st.Pending = append(e.st.Pending, EndpointJob{Replay: &activities.ReplayInput{
+		EndpointID: e.st.EndpointID, Since: r.Since, Until: r.Until, OnlyFailed: r.OnlyFailed}})
+}
+
+// onSettings has the pause threshold read again.
+func (e *endpointHealth) onSettings(c workflow.ReceiveChannel, _ bool) {
+	c.Receive(e.ctx, nil)
+	e.reload = true
+}
+
+// settleOrContinue settles; a run that has waited its budget (and runs no
+// job, whose result it would lose) continues as new with the work still
+// to do.
+func (e *endpointHealth) settleOrContinue() error {
+	for {
+		err := e.settle()
+		if !errors.Is(err, errRunFull) {
 			return err
 		}
-		if !running && len(st.Pending) > 0 {
-			job := st.Pending[0]
-			st.Pending = st.Pending[1:]
-			running = true
-			var f workflow.Future
-			if job.Release {
-				f = workflow.ExecuteActivity(actx, h.ReleaseHeld, st.EndpointID)
-			} else {
-				f = workflow.ExecuteActivity(actx, h.Replay, *job.Replay)
-			}
-			sel.AddFuture(f, func(f workflow.Future) {
-				var n int
-				if err := f.Get(ctx, &n); err != nil {
-					logger.Error("endpoint job failed", "endpoint_id", st.EndpointID, "error", err)
-				}
-				running = false
-			})
+		if !e.running {
+			return e.continueUnsettled()
 		}
-		if !running && !sel.HasPending() &&
-			(signals+1 >= perRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
-			if len(st.Pending) == 0 {
-				return workflow.NewContinueAsNewError(ctx, EndpointHealth, st)
-			}
-		}
+		e.patience.waits = 0
 	}
+}
+
+// continueUnsettled reads the signals the run holds and continues as new,
+// handing the next run what is still to be settled.
+func (e *endpointHealth) continueUnsettled() error {
+	for e.sel.HasPending() {
+		e.sel.Select(e.ctx)
+	}
+	e.st.Unsaved, e.st.UnsavedFailures, e.st.Reload = e.dirty, e.setFailures, e.reload
+	return workflow.NewContinueAsNewError(e.ctx, EndpointHealth, e.st)
+}
+
+// settle carries out what the signals asked of the store, waiting out an
+// outage of the store for as long as the run's budget of waits lasts.
+func (e *endpointHealth) settle() error {
+	if err := e.reloadThreshold(); err != nil {
+		return err
+	}
+	return e.save()
+}
+
+// reloadThreshold reads the pause threshold again when a signal asked for
+// it; a new threshold may pause the endpoint at once.
+func (e *endpointHealth) reloadThreshold() error {
+	if !e.reload {
+		return nil
+	}
+	var n int
+	if err := e.patience.run(e.lctx, "read pause threshold", &n, e.act.PauseThreshold, e.st.EndpointID); err != nil {
+		return err
+	}
+	if n > 0 && n != e.st.PauseThreshold {
+		e.logger.Info("endpoint.pause_threshold_changed", "endpoint_id", e.st.EndpointID, "from", e.st.PauseThreshold, "to", n)
+		e.st.PauseThreshold = n
+		e.checkThreshold()
+	}
+	e.reload = false
+	return nil
+}
+
+// save mirrors a changed state into the store; with setFailures it takes
+// the store's new HealthSeq, so reports of earlier attempts are stale.
+func (e *endpointHealth) save() error {
+	if !e.dirty {
+		return nil
+	}
+	var seq int64
+	err := e.patience.run(e.lctx, "save health", &seq, e.act.SaveHealth, e.st.EndpointID, activities.HealthSnapshot{
+		State: e.st.State, PausedAt: e.st.PausedAt, PauseReason: e.st.PauseReason,
+		SetFailures: e.setFailures, ConsecutiveFailures: e.st.ConsecutiveFailures,
+	})
+	if err != nil {
+		return err
+	}
+	if e.setFailures && seq > 0 {
+		e.st.HealthSeq = seq
+	}
+	e.dirty, e.setFailures = false, false
+	return nil
+}
+
+// startJob starts the oldest pending job, if none runs.
+func (e *endpointHealth) startJob() {
+	if e.running || len(e.st.Pending) == 0 {
+		return
+	}
+	job := e.st.Pending[0]
+	e.st.Pending = e.st.Pending[1:]
+	e.running = true
+	var f workflow.Future
+	if job.Release {
+		f = workflow.ExecuteActivity(e.actx, e.act.ReleaseHeld, e.st.EndpointID)
+	} else {
+		f = workflow.ExecuteActivity(e.actx, e.act.Replay, *job.Replay)
+	}
+	e.sel.AddFuture(f, e.jobDone)
+}
+
+// jobDone ends a job. A job that failed for good is logged: the operator
+// may send its signal again.
+func (e *endpointHealth) jobDone(f workflow.Future) {
+	var n int
+	if err := f.Get(e.ctx, &n); err != nil {
+		e.logger.Error("endpoint job failed", "endpoint_id", e.st.EndpointID, "error", err)
+	}
+	e.running = false
 }

@@ -22,7 +22,7 @@ import (
 type healthEnv struct {
 	*testsuite.TestWorkflowEnvironment
 	t        *testing.T
-	saved    []models.Health
+	saved    []activities.HealthSnapshot
 	releases int
 	replays  []activities.ReplayInput
 	// seq and count are the store's HealthSeq and consecutive-failure count
@@ -38,7 +38,7 @@ func newHealthEnv(t *testing.T) *healthEnv {
 	e := &healthEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), t: t}
 	e.RegisterWorkflow(EndpointHealth)
 	var h *activities.Health
-	e.OnActivity(h.SaveHealth, mock.Anything, "ep_1", mock.Anything).Return(func(_ context.Context, _ string, st models.Health) (int64, error) {
+	e.OnActivity(h.SaveHealth, mock.Anything, "ep_1", mock.Anything).Return(func(_ context.Context, _ string, st activities.HealthSnapshot) (int64, error) {
 		e.saved = append(e.saved, st)
 		if !st.SetFailures {
 			return 0, nil

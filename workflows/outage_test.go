@@ -165,7 +165,7 @@ func TestEndpointHealthWaitsOutAnOutageOfDays(t *testing.T) {
 	clock := time.Now()
 	st := EndpointState{EndpointID: "ep_1", State: models.EndpointActive, PauseThreshold: 3, WaitsPerRun: 20}
 	var ts testsuite.WorkflowTestSuite
-	var saved []models.Health
+	var saved []activities.HealthSnapshot
 	start := clock
 	for runs := 1; ; runs++ {
 		require.Less(t, runs, 500)
@@ -173,7 +173,7 @@ func TestEndpointHealthWaitsOutAnOutageOfDays(t *testing.T) {
 		env.SetStartTime(clock)
 		env.RegisterWorkflow(EndpointHealth)
 		var h *activities.Health
-		env.OnActivity(h.SaveHealth, mockCtx, mockAny, mockAny).Return(func(_ context.Context, _ string, s models.Health) (int64, error) {
+		env.OnActivity(h.SaveHealth, mockCtx, mockAny, mockAny).Return(func(_ context.Context, _ string, s activities.HealthSnapshot) (int64, error) {
 			if env.Now().Sub(start) < 72*time.Hour {
 				return 0, errStoreDown
 			}
