@@ -88,7 +88,7 @@ func (a *API) deleteVesselWebhook(c *gin.Context) error {
 			return err
 		}
 		for _, p := range []struct{ name, query, body string }{
-			{"connectionId", f.ConnectionID, body.ConnectionID}, {"webhookId", f.EndpointID, body.WebhookID},
+			{"connectionId", f.ConnectionID, body.ConnectionID}, {"webhookId", f.WebhookID, body.WebhookID},
 		} {
 			if p.query != "" && p.body != "" && p.query != p.body {
 				return invalid(p.name, "the query and the body name different webhooks")
@@ -98,9 +98,9 @@ func (a *API) deleteVesselWebhook(c *gin.Context) error {
 			}
 		}
 		f.ConnectionID = cmp.Or(f.ConnectionID, body.ConnectionID)
-		f.EndpointID = cmp.Or(f.EndpointID, body.WebhookID)
+		f.WebhookID = cmp.Or(f.WebhookID, body.WebhookID)
 	}
-	if f.ConnectionID == "" && f.EndpointID == "" {
+	if f.ConnectionID == "" && f.WebhookID == "" {
 		return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: "webhookId",
 			Message: "webhookId: a webhookId or a connectionId is required"}
 	}
@@ -114,15 +114,15 @@ func (a *API) deleteVesselWebhook(c *gin.Context) error {
 
 // vesselFilterFromQuery reads connectionId and webhookId from the query. For
 // GET one of them is required; DELETE may name them in a body instead.
-func vesselFilterFromQuery(c *gin.Context) (models.VesselWebhookFilter, error) {
-	f := models.VesselWebhookFilter{ConnectionID: c.Query("connectionId"), EndpointID: c.Query("webhookId")}
-	for _, q := range []struct{ name, val string }{{"connectionId", f.ConnectionID}, {"webhookId", f.EndpointID}} {
+func vesselFilterFromQuery(c *gin.Context) (operations.VesselWebhookFilter, error) {
+	f := operations.VesselWebhookFilter{ConnectionID: c.Query("connectionId"), WebhookID: c.Query("webhookId")}
+	for _, q := range []struct{ name, val string }{{"connectionId", f.ConnectionID}, {"webhookId", f.WebhookID}} {
 		if q.val != "" && !operations.IsToken(q.val) {
 			return f, &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: q.name,
 				Message: q.name + ": must be 1 to 255 printable characters without spaces"}
 		}
 	}
-	if c.Request.Method == http.MethodGet && f.ConnectionID == "" && f.EndpointID == "" {
+	if c.Request.Method == http.MethodGet && f.ConnectionID == "" && f.WebhookID == "" {
 		return f, &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: "connectionId",
 			Message: "connectionId: a connectionId or a webhookId query parameter is required"}
 	}

@@ -108,7 +108,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // serialises them).
 func (s *Store) Migrate(ctx context.Context) error {
 	return s.withMigrationLock(ctx, func(db *gorm.DB) error {
-		if err := db.AutoMigrate(&Endpoint{}, &Event{}, &Delivery{}, &Attempt{}, &EventType{}, &VesselWebhook{}); err != nil {
+		if err := migratePrimaryEndpoints(db.Session(&gorm.Session{NewDB: true})); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if err := db.AutoMigrate(&Endpoint{}, &Event{}, &Delivery{}, &Attempt{}, &EventType{}, &PrimaryEndpoint{}); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		if err := backfillReconcile(db.Session(&gorm.Session{NewDB: true})); err != nil {

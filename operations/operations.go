@@ -26,7 +26,7 @@ type Store interface {
 	EventStore
 	DeliveryStore
 	EventTypeStore
-	VesselStore
+	PrimaryEndpointStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 }

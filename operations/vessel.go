@@ -9,17 +9,31 @@ import (
 	"github.com/hookd/hookd/profile"
 )
 
-// VesselStore is what the Vessel webhook operations need of the store, besides endpoints.
-type VesselStore interface {
-	CreateVesselWebhook(ctx context.Context, e *models.Endpoint) error
-	GetVesselWebhook(ctx context.Context, f models.VesselWebhookFilter) (*models.Endpoint, error)
-	DeleteVesselWebhook(ctx context.Context, f models.VesselWebhookFilter) (*models.Endpoint, []models.Delivery, error)
+// PrimaryEndpointStore is what the Vessel webhook operations need of the
+// store, besides endpoints: a Vessel webhook is its connection's (tenant's)
+// primary endpoint.
+type PrimaryEndpointStore interface {
+	CreatePrimaryEndpoint(ctx context.Context, e *models.Endpoint) error
+	GetPrimaryEndpoint(ctx context.Context, f models.PrimaryEndpointFilter) (*models.Endpoint, error)
+	DeletePrimaryEndpoint(ctx context.Context, f models.PrimaryEndpointFilter) (*models.Endpoint, []models.Delivery, error)
+}
+
+// VesselWebhookFilter names a Vessel webhook by its connection, its
+// webhookId (the endpoint id), or both, which must then agree.
+type VesselWebhookFilter struct {
+	ConnectionID string
+	WebhookID    string
+}
+
+func (f VesselWebhookFilter) primary() models.PrimaryEndpointFilter {
+	return models.PrimaryEndpointFilter{TenantID: f.ConnectionID, EndpointID: f.WebhookID}
 }
 
 // The Vessel compatibility webhooks: Vessel's rules for managing webhooks,
 // as its webhook documentation states them. One webhook per connection,
 // created, read and deleted by connection, with a webhookId the caller
-// keeps. A webhook is a regular endpoint: tenant = connectionId, profile
+// keeps. A webhook is a regular endpoint, its tenant's primary endpoint
+// (models.PrimaryEndpoint): tenant = connectionId, profile
 // vessel, event types ["*"], default schedule; webhookId is its endpoint id.
 // The accessToken, when given, is the secret the signature is computed
 // with, so a receiver written for Vessel keeps using the connection's access
@@ -90,17 +104,17 @@ func (o *Ops) storeVesselWebhook(ctx context.Context, e *models.Endpoint) error 
 	if o.oneEndpointPerTenant {
 		err = o.store.CreateSoleEndpoint(ctx, e)
 		if errors.Is(err, models.ErrTenantHasEndpoint) {
-			if _, werr := o.store.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: e.TenantID}); werr != nil {
+			if _, werr := o.store.GetPrimaryEndpoint(ctx, models.PrimaryEndpointFilter{TenantID: e.TenantID}); werr != nil {
 				return o.tenantHasEndpoint(ctx, e.TenantID, "connectionId")
 			}
-			err = models.ErrVesselWebhookExists
+			err = models.ErrPrimaryEndpointExists
 		}
 	} else {
-		err = o.store.CreateVesselWebhook(ctx, e)
+		err = o.store.CreatePrimaryEndpoint(ctx, e)
 	}
-	if errors.Is(err, models.ErrVesselWebhookExists) {
+	if errors.Is(err, models.ErrPrimaryEndpointExists) {
 		msg := "connection " + e.TenantID + " already has a webhook (one per connection); delete it first"
-		if prior, err := o.store.GetVesselWebhook(ctx, models.VesselWebhookFilter{ConnectionID: e.TenantID}); err == nil {
+		if prior, err := o.store.GetPrimaryEndpoint(ctx, models.PrimaryEndpointFilter{TenantID: e.TenantID}); err == nil {
 			msg = "connection " + e.TenantID + " already has the webhook " + prior.ID + " (one per connection); delete it first"
 		}
 		return &Error{Kind: Conflict, Field: "connectionId", Message: msg}
@@ -109,8 +123,8 @@ func (o *Ops) storeVesselWebhook(ctx context.Context, e *models.Endpoint) error 
 }
 
 // GetVesselWebhook finds the webhook by connection and/or webhookId.
-func (o *Ops) GetVesselWebhook(ctx context.Context, f models.VesselWebhookFilter) (*models.Endpoint, error) {
-	e, err := o.store.GetVesselWebhook(ctx, f)
+func (o *Ops) GetVesselWebhook(ctx context.Context, f VesselWebhookFilter) (*models.Endpoint, error) {
+	e, err := o.store.GetPrimaryEndpoint(ctx, f.primary())
 	if err != nil {
 		return nil, vesselStoreError(err, f)
 	}
@@ -120,8 +134,8 @@ func (o *Ops) GetVesselWebhook(ctx context.Context, f models.VesselWebhookFilter
 // DeleteVesselWebhook deletes the webhook and its endpoint, cancels the
 // endpoint's unfinished deliveries and stops their workflows and the
 // endpoint's health workflow (best effort). It answers the deleted webhook.
-func (o *Ops) DeleteVesselWebhook(ctx context.Context, f models.VesselWebhookFilter) (*models.Endpoint, error) {
-	e, open, err := o.store.DeleteVesselWebhook(ctx, f)
+func (o *Ops) DeleteVesselWebhook(ctx context.Context, f VesselWebhookFilter) (*models.Endpoint, error) {
+	e, open, err := o.store.DeletePrimaryEndpoint(ctx, f.primary())
 	if err != nil {
 		return nil, vesselStoreError(err, f)
 	}
@@ -130,7 +144,7 @@ func (o *Ops) DeleteVesselWebhook(ctx context.Context, f models.VesselWebhookFil
 	return e, nil
 }
 
-func vesselStoreError(err error, f models.VesselWebhookFilter) error {
+func vesselStoreError(err error, f VesselWebhookFilter) error {
 	if !errors.Is(err, models.ErrNotFound) {
 		return err
 	}
@@ -138,8 +152,8 @@ func vesselStoreError(err error, f models.VesselWebhookFilter) error {
 	if f.ConnectionID != "" {
 		what = append(what, "of connection "+f.ConnectionID)
 	}
-	if f.EndpointID != "" {
-		what = append(what, "with webhookId "+f.EndpointID)
+	if f.WebhookID != "" {
+		what = append(what, "with webhookId "+f.WebhookID)
 	}
 	return &Error{Kind: NotFound, Message: "no Vessel webhook " + strings.Join(what, " and ")}
 }
