@@ -330,7 +330,7 @@ func TestReleaseHeldHeartbeatsWhileASlowReceiverAnswers(t *testing.T) {
 		ids := f.held(2)
 		f.setState(models.EndpointActive)
 		var releasedAt []time.Time
-		f.engine.onRelease = func(n int, d *models.Delivery) {
+		f.engine.onRelease = func(_ int, d *models.Delivery) {
 			releasedAt = append(releasedAt, time.Now())
 			time.Sleep(300 * time.Millisecond) // the released attempt's workflow task: a slow receiver
 			f.setStatus(d.ID, models.DeliverySucceeded)

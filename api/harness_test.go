@@ -38,7 +38,7 @@ func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflow
 	return fakeRun{id: o.ID}, nil
 }
 
-func (f *fakeTemporal) SignalWithStartWorkflow(ctx context.Context, id, signal string, _ any, o client.StartWorkflowOptions, w any, args ...any) (client.WorkflowRun, error) {
+func (f *fakeTemporal) SignalWithStartWorkflow(_ context.Context, id, signal string, _ any, _ client.StartWorkflowOptions, _ any, _ ...any) (client.WorkflowRun, error) {
 	f.mu.Lock()
 	f.signals = append(f.signals, id+" "+signal)
 	f.mu.Unlock()

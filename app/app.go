@@ -169,7 +169,11 @@ func (a *App) serveMetrics() error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", a.Metrics.Handler())
 	a.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go a.metricsHTTP.Serve(ln)
+	go func() {
+		if err := a.metricsHTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("metrics.serve_failed", "addr", a.Config.MetricsAddr, "error", err)
+		}
+	}()
 	return nil
 }
 

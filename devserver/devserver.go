@@ -214,10 +214,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, fmt.Errorf("devserver: create data dir: %w", err)
-	}
-	lock, err := lockDataDir(cfg.DataDir)
+	lock, err := openDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -228,58 +225,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}()
 
-	dbPath := filepath.Join(cfg.DataDir, DBFileName)
-	visPath, err := visibilityPath(cfg.DataDir)
+	dbPath, visPath, err := ensureSchemas(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	// The visibility file first: a data dir that has temporal.db but no
-	// visibility.db is taken for one made before the split.
-	if visPath != dbPath {
-		if _, err := ensureSchema(ctx, visPath, cfg.SQLitePragmas, true); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := ensureSchema(ctx, dbPath, cfg.SQLitePragmas, false); err != nil {
-		return nil, err
-	}
-
-	// Explicit ports: fail early with a clear message if they are taken (e.g.
-	// by another dev server on 7233).
-	for _, p := range []struct {
-		name string
-		port int
-	}{{"frontend", cfg.FrontendPort}, {"HTTP", cfg.HTTPPort}} {
-		if p.port > 0 {
-			if err := checkPortFree(cfg.IP, p.port); err != nil {
-				return nil, &PortError{Port: p.name, Err: err}
-			}
-		}
-	}
-
-	// Ports: frontend gRPC, history, matching, worker (internal gRPC), frontend HTTP.
-	need := 3
-	if cfg.FrontendPort == 0 {
-		need++
-	}
-	if cfg.HTTPPort == 0 {
-		need++
-	}
-	ports, err := freePorts(cfg.IP, need)
+	internal, err := cfg.assignPorts()
 	if err != nil {
 		return nil, err
-	}
-	next := func() int { p := ports[0]; ports = ports[1:]; return p }
-	if cfg.FrontendPort == 0 {
-		cfg.FrontendPort = next()
-	}
-	if cfg.HTTPPort == 0 {
-		cfg.HTTPPort = next()
-	}
-	internal := map[primitives.ServiceName]int{
-		primitives.HistoryService:  next(),
-		primitives.MatchingService: next(),
-		primitives.WorkerService:   next(),
 	}
 
 	host := dialHost(cfg.IP)
@@ -290,12 +242,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	// Bind the UI port before starting anything expensive so that a clash
 	// (e.g. another dev server on 8233) fails fast with a clear error.
-	var uiLn net.Listener
-	if cfg.UIPort >= 0 {
-		uiLn, err = net.Listen("tcp", net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.UIPort)))
-		if err != nil {
-			return nil, &PortError{Port: "web UI", Err: err}
-		}
+	uiLn, err := cfg.listenUI()
+	if err != nil {
+		return nil, err
+	}
+	if uiLn != nil {
 		defer func() {
 			if s.ui == nil {
 				_ = uiLn.Close()
@@ -324,6 +275,87 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.uiURL = "http://" + net.JoinHostPort(host, port)
 	}
 	return s, nil
+}
+
+// openDataDir creates the data dir if needed and locks it for this process.
+func openDataDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("devserver: create data dir: %w", err)
+	}
+	return lockDataDir(dir)
+}
+
+// ensureSchemas creates the schema of the data dir's databases where it is
+// missing, and returns their paths (one path when the data dir predates the
+// split of visibility into a file of its own).
+func ensureSchemas(ctx context.Context, cfg Config) (dbPath, visPath string, err error) {
+	dbPath = filepath.Join(cfg.DataDir, DBFileName)
+	if visPath, err = visibilityPath(cfg.DataDir); err != nil {
+		return "", "", err
+	}
+	// The visibility file first: a data dir that has temporal.db but no
+	// visibility.db is taken for one made before the split.
+	if visPath != dbPath {
+		if _, err := ensureSchema(ctx, visPath, cfg.SQLitePragmas, true); err != nil {
+			return "", "", err
+		}
+	}
+	if _, err := ensureSchema(ctx, dbPath, cfg.SQLitePragmas, false); err != nil {
+		return "", "", err
+	}
+	return dbPath, visPath, nil
+}
+
+// assignPorts checks that the explicit frontend and HTTP ports are free (a
+// clear, early error if another dev server holds 7233), picks free ports
+// for those left at 0, and returns the internal services' ports.
+func (c *Config) assignPorts() (map[primitives.ServiceName]int, error) {
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"frontend", c.FrontendPort}, {"HTTP", c.HTTPPort}} {
+		if p.port > 0 {
+			if err := checkPortFree(c.IP, p.port); err != nil {
+				return nil, &PortError{Port: p.name, Err: err}
+			}
+		}
+	}
+	// Ports: frontend gRPC, history, matching, worker (internal gRPC), frontend HTTP.
+	need := 3
+	if c.FrontendPort == 0 {
+		need++
+	}
+	if c.HTTPPort == 0 {
+		need++
+	}
+	ports, err := freePorts(c.IP, need)
+	if err != nil {
+		return nil, err
+	}
+	next := func() int { p := ports[0]; ports = ports[1:]; return p }
+	if c.FrontendPort == 0 {
+		c.FrontendPort = next()
+	}
+	if c.HTTPPort == 0 {
+		c.HTTPPort = next()
+	}
+	return map[primitives.ServiceName]int{
+		primitives.HistoryService:  next(),
+		primitives.MatchingService: next(),
+		primitives.WorkerService:   next(),
+	}, nil
+}
+
+// listenUI binds the web UI's port; nil when the UI is disabled.
+func (c *Config) listenUI() (net.Listener, error) {
+	if c.UIPort < 0 {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(c.IP, strconv.Itoa(c.UIPort)))
+	if err != nil {
+		return nil, &PortError{Port: "web UI", Err: err}
+	}
+	return ln, nil
 }
 
 // FrontendHostPort is the gRPC address for SDK clients, e.g. "127.0.0.1:7233".
@@ -478,6 +510,39 @@ func (c *Config) startTemporal(sqlConf, visConf *config.SQL, s *Server, internal
 }
 
 func (c *Config) newTemporal(sqlConf, visConf *config.SQL, s *Server, internal map[primitives.ServiceName]int) (temporal.Server, error) {
+	conf, hosts := c.serverConfig(sqlConf, visConf, s, internal)
+	logger := s.logger
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: claim mapper: %w", err)
+	}
+
+	dynClient := c.dynamicConfig(s)
+
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dynClient),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: create temporal server: %w", err)
+	}
+	return srv, nil
+}
+
+// serverConfig is the Temporal server's configuration: SQLite stores, one
+// cluster, the frontend on the configured ports and the internal services
+// on theirs, archival off.
+func (c *Config) serverConfig(sqlConf, visConf *config.SQL, s *Server,
+	internal map[primitives.ServiceName]int) (*config.Config, map[primitives.ServiceName]static.Hosts) {
 	host := dialHost(c.IP)
 	hp := func(port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }
 
@@ -528,17 +593,12 @@ func (c *Config) newTemporal(sqlConf, visConf *config.SQL, s *Server, internal m
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = s.frontendHostPort
+	return &conf, hosts
+}
 
-	logger := s.logger
-	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
-	if err != nil {
-		return nil, fmt.Errorf("devserver: authorizer: %w", err)
-	}
-	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
-	if err != nil {
-		return nil, fmt.Errorf("devserver: claim mapper: %w", err)
-	}
-
+// dynamicConfig is DefaultDynamicConfig, with Nexus callbacks pointed at
+// this frontend's HTTP API, and the Config's overrides on top.
+func (c *Config) dynamicConfig(s *Server) dynamicconfig.StaticClient {
 	dc := DefaultDynamicConfig()
 	if s.httpHostPort != "" {
 		// Nexus operations call back into this frontend's HTTP API.
@@ -554,20 +614,7 @@ func (c *Config) newTemporal(sqlConf, visConf *config.SQL, s *Server, internal m
 	for k, v := range dc {
 		dynClient[dynamicconfig.MakeKey(k)] = v
 	}
-
-	srv, err := temporal.NewServer(
-		temporal.WithConfig(&conf),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithStaticHosts(hosts),
-		temporal.WithLogger(logger),
-		temporal.WithAuthorizer(authorizer),
-		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynClient),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("devserver: create temporal server: %w", err)
-	}
-	return srv, nil
+	return dynClient
 }
 
 // waitReady polls the frontend until DescribeNamespace succeeds.

@@ -58,7 +58,33 @@ func startUI(ln net.Listener, frontendHostPort, namespace string, logger *slog.L
 	if err != nil {
 		return nil, fmt.Errorf("devserver: ui config: %w", err)
 	}
+	e, err := uiHandler(conf, cfgProvider)
+	if err != nil {
+		return nil, err
+	}
 
+	s := &uiServer{
+		http: &http.Server{
+			Handler:           e,
+			ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		},
+		ln:     ln,
+		cfg:    cfgProvider,
+		served: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.served)
+		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("web UI server stopped", "error", err)
+		}
+	}()
+	return s, nil
+}
+
+// uiHandler is the UI server's handler: the ui-server package's middleware
+// and routes, with the embedded assets.
+func uiHandler(conf *uiconfig.Config, cfgProvider *uiconfig.ConfigProviderWithRefresh) (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Use(middleware.Recover())
@@ -98,24 +124,7 @@ func startUI(ln net.Listener, frontendHostPort, namespace string, logger *slog.L
 		return nil, fmt.Errorf("devserver: ui routes: %w", err)
 	}
 	route.SetRenderRoute(e, conf.PublicPath)
-
-	s := &uiServer{
-		http: &http.Server{
-			Handler:           e,
-			ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-		},
-		ln:     ln,
-		cfg:    cfgProvider,
-		served: make(chan struct{}),
-	}
-	go func() {
-		defer close(s.served)
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			logger.Error("web UI server stopped", "error", err)
-		}
-	}()
-	return s, nil
+	return e, nil
 }
 
 // stop closes the listener and all connections. Open UI pages just lose their

@@ -161,7 +161,7 @@ func TestBadEventInputIsRefusedAndWritesNothing(t *testing.T) {
 
 func TestDeliveryListRejectsBadFilters(t *testing.T) {
 	t.Parallel()
-	onBothStores(t, func(t *testing.T, c *client, h *app.App) {
+	onBothStores(t, func(t *testing.T, c *client, _ *app.App) {
 		for _, q := range []string{"cursor=abc", "limit=0", "limit=1000", "since=yesterday", "status=done", "event_id=ep_01M85KMFZ37SC812YH1CEJAVP3"} {
 			status, out := c.do("GET", "/v1/deliveries?"+q, nil)
 			require.Equal(t, http.StatusBadRequest, status, q)

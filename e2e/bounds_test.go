@@ -24,7 +24,7 @@ func TestAttemptsAreBoundedInTimeAndStoredBytes(t *testing.T) {
 		w.Write([]byte(strings.Repeat("x", 1<<20)))
 	}))
 	t.Cleanup(big.Close)
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	slow := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-time.After(3 * time.Second):
 		case <-r.Context().Done():

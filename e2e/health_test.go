@@ -207,7 +207,7 @@ func TestRESTPauseWithReasonHoldsNewEvents(t *testing.T) {
 
 func TestReplayRedeliversARangeAndRetryMakesOneMoreAttempt(t *testing.T) {
 	t.Parallel()
-	onBothStores(t, func(t *testing.T, c *client, hd *app.App) {
+	onBothStores(t, func(t *testing.T, c *client, _ *app.App) {
 		rcv, healthy := switchableReceiver(t)
 		tenant := models.NewID("tenant")
 		epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})

@@ -40,7 +40,7 @@ func TestSeparateAPIAndWorkerProcessesDeliverThroughPostgres(t *testing.T) {
 		DataDir: t.TempDir(), UIPort: -1, HTTPPort: -1, Namespace: "hookd-prod-test",
 	})
 	require.NoError(t, err)
-	t.Cleanup(func() { srv.Stop() })
+	t.Cleanup(func() { _ = srv.Stop() })
 
 	apiAddr := freeAddr(t)
 	var env []string
@@ -86,11 +86,11 @@ func startProcess(t *testing.T, bin, mode string, env []string, ready string) {
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
+		go func() { _ = cmd.Wait(); close(done) }()
 		select {
 		case <-done:
 		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
+			_ = cmd.Process.Kill()
 		}
 	})
 	lines := make(chan string)

@@ -103,7 +103,7 @@ func TestEndpointPatchChangesOnlyWhatIsGiven(t *testing.T) {
 
 func TestDeleteEndpointCancelsItsOpenDeliveries(t *testing.T) {
 	t.Parallel()
-	onBothStores(t, func(t *testing.T, c *client, h *app.App) {
+	onBothStores(t, func(t *testing.T, c *client, _ *app.App) {
 		rcv := newReceiver(t, always(500))
 		tenant := models.NewID("tenant")
 		id, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{"1h"}})

@@ -47,7 +47,7 @@ func TestGracefulWorkerShutdownFinishesTheInFlightAttempt(t *testing.T) {
 		DataDir: t.TempDir(), UIPort: -1, HTTPPort: -1, Namespace: namespace,
 	})
 	require.NoError(t, err)
-	t.Cleanup(func() { srv.Stop() })
+	t.Cleanup(func() { _ = srv.Stop() })
 	tc, err := sdkclient.Dial(sdkclient.Options{HostPort: srv.FrontendHostPort(), Namespace: namespace})
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)

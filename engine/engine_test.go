@@ -25,7 +25,6 @@ type fakeClient struct {
 	mu         sync.Mutex
 	starts     []client.StartWorkflowOptions
 	inputs     []workflows.DeliveryInput
-	signals    []string
 	terminated []string
 	failOn     string // a workflow id whose terminate fails
 }
@@ -40,7 +39,7 @@ func (f *fakeClient) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOp
 	return nil, nil
 }
 
-func (f *fakeClient) SignalWorkflow(_ context.Context, id, _, signal string, _ any) error {
+func (f *fakeClient) SignalWorkflow(_ context.Context, id, _, _ string, _ any) error {
 	return serviceerror.NewNotFound(id)
 }
 

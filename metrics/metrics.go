@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -58,7 +59,7 @@ func New(g Gauges) *Metrics {
 			Name: "hookd_deliveries_held_total", Help: "Times a delivery was held because its endpoint was paused."}),
 	}
 	reg.MustRegister(m.EventsAccepted, m.DeliveriesStarted, m.DeliveriesFinished, m.Attempts, m.AttemptLatency, m.DeliveriesHeld,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if g != nil {
 		m.gauges = &storeGauges{
 			store:  g,

@@ -90,74 +90,86 @@ type FailureCount struct {
 // attempt that ends after its delivery was cancelled or finished is logged
 // and changes nothing else (Recorded.Applied is false).
 func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt, o AttemptOutcome) (Recorded, error) {
-	open := []string{DeliveryPending, DeliveryHeld}
 	var rec Recorded
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rec = Recorded{}
 		// The endpoint row first: the same lock order as DeleteEndpoint,
-		// the one writer that closes a delivery under way. The count moves
-		// only if the delivery is still open.
-		q := tx.Model(&Endpoint{}).Where("id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.id = ? AND deliveries.status IN ?)",
-			endpointID, a.DeliveryID, open)
-		var res *gorm.DB
-		if a.Succeeded {
-			res = q.Where("consecutive_failures > 0").Updates(map[string]any{
-				"consecutive_failures": 0, "health_seq": gorm.Expr("health_seq + 1")})
-		} else {
-			res = q.Updates(map[string]any{
-				"consecutive_failures": gorm.Expr("consecutive_failures + 1"), "health_seq": gorm.Expr("health_seq + 1")})
+		// the one writer that closes a delivery under way.
+		endpointChanged, err := countAttempt(tx, endpointID, a)
+		if err != nil {
+			return err
 		}
-		if res.Error != nil {
-			return res.Error
-		}
-		endpointChanged := res.RowsAffected == 1
 		if err := tx.Create(a).Error; err != nil {
 			return err
 		}
-		started := a.StartedAt
-		var reconcileAt *time.Time
-		if o.Status == DeliveryPending {
-			reconcileAt = o.NextAttemptAt
+		rec, err = applyAttempt(tx, a, o)
+		if err != nil || !rec.Applied || !endpointChanged {
+			return err
 		}
-		res = tx.Model(&Delivery{}).Where("id = ? AND status IN ?", a.DeliveryID, open).Updates(map[string]any{
-			"status":           o.Status,
-			"attempt_count":    gorm.Expr("attempt_count + 1"),
-			"last_status_code": a.StatusCode,
-			"last_error":       a.Error,
-			"last_attempt_at":  &started,
-			"next_attempt_at":  o.NextAttemptAt,
-			"reconcile_at":     reconcileAt,
-			"updated_at":       time.Now(),
-		})
-		if res.Error != nil {
-			return res.Error
+		var ep Endpoint
+		if err := tx.Select("consecutive_failures", "health_seq").Where("id = ?", endpointID).Take(&ep).Error; err != nil {
+			return err
 		}
-		if res.RowsAffected == 0 {
-			// Cancelled or finished meanwhile: the attempt is logged, and
-			// the delivery keeps the status it has.
-			var ds []Delivery
-			if err := tx.Select("status").Where("id = ?", a.DeliveryID).Limit(1).Find(&ds).Error; err != nil {
-				return err
-			}
-			if len(ds) == 1 {
-				rec.Status = ds[0].Status
-			}
-			return nil
-		}
-		rec.Applied, rec.Status = true, o.Status
-		if endpointChanged {
-			var ep Endpoint
-			if err := tx.Select("consecutive_failures", "health_seq").Where("id = ?", endpointID).Take(&ep).Error; err != nil {
-				return err
-			}
-			rec.FailureCount = FailureCount{Changed: true, Failures: ep.ConsecutiveFailures, Seq: ep.HealthSeq}
-		}
+		rec.FailureCount = FailureCount{Changed: true, Failures: ep.ConsecutiveFailures, Seq: ep.HealthSeq}
 		return nil
 	})
 	if err != nil {
 		return Recorded{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Number, a.DeliveryID, err)
 	}
 	return rec, nil
+}
+
+// openDelivery are the statuses an attempt may still change.
+var openDelivery = []string{DeliveryPending, DeliveryHeld}
+
+// countAttempt moves the endpoint's count of consecutive failures for a, only
+// while a's delivery is still open; it reports whether the count changed.
+func countAttempt(tx *gorm.DB, endpointID string, a *Attempt) (bool, error) {
+	q := tx.Model(&Endpoint{}).Where("id = ? AND EXISTS (SELECT 1 FROM deliveries WHERE deliveries.id = ? AND deliveries.status IN ?)",
+		endpointID, a.DeliveryID, openDelivery)
+	var res *gorm.DB
+	if a.Succeeded {
+		res = q.Where("consecutive_failures > 0").Updates(map[string]any{
+			"consecutive_failures": 0, "health_seq": gorm.Expr("health_seq + 1")})
+	} else {
+		res = q.Updates(map[string]any{
+			"consecutive_failures": gorm.Expr("consecutive_failures + 1"), "health_seq": gorm.Expr("health_seq + 1")})
+	}
+	return res.RowsAffected == 1, res.Error
+}
+
+// applyAttempt moves a's delivery to o if it is still open. If it was
+// cancelled or finished meanwhile, the attempt stays logged and the
+// delivery keeps the status it has (Applied false).
+func applyAttempt(tx *gorm.DB, a *Attempt, o AttemptOutcome) (Recorded, error) {
+	started := a.StartedAt
+	var reconcileAt *time.Time
+	if o.Status == DeliveryPending {
+		reconcileAt = o.NextAttemptAt
+	}
+	res := tx.Model(&Delivery{}).Where("id = ? AND status IN ?", a.DeliveryID, openDelivery).Updates(map[string]any{
+		"status":           o.Status,
+		"attempt_count":    gorm.Expr("attempt_count + 1"),
+		"last_status_code": a.StatusCode,
+		"last_error":       a.Error,
+		"last_attempt_at":  &started,
+		"next_attempt_at":  o.NextAttemptAt,
+		"reconcile_at":     reconcileAt,
+		"updated_at":       time.Now(),
+	})
+	if res.Error != nil {
+		return Recorded{}, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return Recorded{Applied: true, Status: o.Status}, nil
+	}
+	var ds []Delivery
+	if err := tx.Select("status").Where("id = ?", a.DeliveryID).Limit(1).Find(&ds).Error; err != nil {
+		return Recorded{}, err
+	}
+	if len(ds) == 1 {
+		return Recorded{Status: ds[0].Status}, nil
+	}
+	return Recorded{}, nil
 }
 
 // ListAttempts returns a delivery's attempts in the order they were made.

@@ -118,11 +118,11 @@ func (s *Store) CreateEndpoint(ctx context.Context, e *Endpoint) error {
 // already has the most endpoints allowed.
 var ErrTooManyEndpoints = errors.New("the tenant has the most endpoints allowed")
 
-// CreateEndpointWithin inserts e unless its tenant already has max
+// CreateEndpointWithin inserts e unless its tenant already has limit
 // endpoints (ErrTooManyEndpoints). Creates for one tenant are serialised —
 // by a transaction-scoped advisory lock on PostgreSQL, by SQLite's single
-// writer — so concurrent ones cannot pass max together.
-func (s *Store) CreateEndpointWithin(ctx context.Context, e *Endpoint, max int) error {
+// writer — so concurrent ones cannot pass limit together.
+func (s *Store) CreateEndpointWithin(ctx context.Context, e *Endpoint, limit int) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if s.Dialect() == "postgres" {
 			if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", lockKey("endpoints of tenant "+e.TenantID)).Error; err != nil {
@@ -133,7 +133,7 @@ func (s *Store) CreateEndpointWithin(ctx context.Context, e *Endpoint, max int) 
 		if err := tx.Model(&Endpoint{}).Where("tenant_id = ?", e.TenantID).Count(&n).Error; err != nil {
 			return err
 		}
-		if n >= int64(max) {
+		if n >= int64(limit) {
 			return ErrTooManyEndpoints
 		}
 		return tx.Create(e).Error

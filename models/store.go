@@ -30,7 +30,7 @@ func (s *Store) DSN() string { return s.dsn }
 func (s *Store) DB() *gorm.DB { return s.db }
 
 // Dialect is "postgres" or "sqlite".
-func (s *Store) Dialect() string { return s.db.Dialector.Name() }
+func (s *Store) Dialect() string { return s.db.Name() }
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
 func IsPostgres(dsn string) bool {

@@ -15,7 +15,7 @@ import (
 
 // EndpointStore is what the endpoint operations need of the store.
 type EndpointStore interface {
-	CreateEndpointWithin(ctx context.Context, e *models.Endpoint, max int) error
+	CreateEndpointWithin(ctx context.Context, e *models.Endpoint, limit int) error
 	CreateSoleEndpoint(ctx context.Context, e *models.Endpoint) error
 	GetEndpoint(ctx context.Context, id string) (*models.Endpoint, error)
 	ListEndpoints(ctx context.Context, f models.EndpointFilter) ([]models.Endpoint, error)

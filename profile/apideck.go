@@ -125,45 +125,61 @@ func apideckSplit(eventType string, payload json.RawMessage) (apideckParts, erro
 	if err := json.Unmarshal(compact, &top); err != nil {
 		return apideckParts{}, fmt.Errorf("decode payload: %w", err)
 	}
-	var p apideckParts
+	p := apideckParts{entity: compact}
 	entity := top
-	if rawEntity, ok := top["entity"]; ok {
-		for key := range top {
-			if !slices.Contains(apideckEnvelopeKeys, key) {
-				return apideckParts{}, fmt.Errorf("payload has an entity, so it is an envelope of %s only; unexpected key %q", strings.Join(apideckEnvelopeKeys, ", "), key)
-			}
+	if _, ok := top["entity"]; ok {
+		if entity, err = p.fromEnvelope(top); err != nil {
+			return apideckParts{}, err
 		}
-		if len(rawEntity) == 0 || rawEntity[0] != '{' {
-			return apideckParts{}, errors.New("payload.entity must be an object")
-		}
-		p.entity = rawEntity
-		entity = nil
-		if err := json.Unmarshal(rawEntity, &entity); err != nil {
-			return apideckParts{}, fmt.Errorf("decode payload.entity: %w", err)
-		}
-		for _, f := range []struct {
-			key string
-			dst *string
-		}{{"service_id", &p.serviceID}, {"entity_id", &p.entityID}, {"entity_type", &p.entityType}} {
-			raw, ok := top[f.key]
-			if !ok {
-				continue
-			}
-			if err := json.Unmarshal(raw, f.dst); err != nil || *f.dst == "" {
-				return apideckParts{}, fmt.Errorf("payload.%s must be a non-empty string", f.key)
-			}
-		}
-	} else {
-		p.entity = compact
 	}
+	if err := p.fillIn(eventType, entity); err != nil {
+		return apideckParts{}, err
+	}
+	return p, nil
+}
 
+// fromEnvelope takes the parts a payload of the envelope form gives
+// ({service_id?, entity_id?, entity_type?, entity}) and returns its entity.
+func (p *apideckParts) fromEnvelope(top map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+	for key := range top {
+		if !slices.Contains(apideckEnvelopeKeys, key) {
+			return nil, fmt.Errorf("payload has an entity, so it is an envelope of %s only; unexpected key %q", strings.Join(apideckEnvelopeKeys, ", "), key)
+		}
+	}
+	rawEntity := top["entity"]
+	if len(rawEntity) == 0 || rawEntity[0] != '{' {
+		return nil, errors.New("payload.entity must be an object")
+	}
+	p.entity = rawEntity
+	var entity map[string]json.RawMessage
+	if err := json.Unmarshal(rawEntity, &entity); err != nil {
+		return nil, fmt.Errorf("decode payload.entity: %w", err)
+	}
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"service_id", &p.serviceID}, {"entity_id", &p.entityID}, {"entity_type", &p.entityType}} {
+		raw, ok := top[f.key]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(raw, f.dst); err != nil || *f.dst == "" {
+			return nil, fmt.Errorf("payload.%s must be a non-empty string", f.key)
+		}
+	}
+	return entity, nil
+}
+
+// fillIn tells the parts the payload did not give from the event type and
+// the entity.
+func (p *apideckParts) fillIn(eventType string, entity map[string]json.RawMessage) error {
 	if p.serviceID == "" {
 		if strings.HasPrefix(eventType, "vault.") {
 			p.serviceID = apideckVaultService
 		} else if s, ok := stringMember(entity, "service_id"); ok {
 			p.serviceID = s
 		} else {
-			return apideckParts{}, fmt.Errorf("cannot tell the service_id of a %s event: give it as payload.service_id next to payload.entity, or as the entity's service_id", eventType)
+			return fmt.Errorf("cannot tell the service_id of a %s event: give it as payload.service_id next to payload.entity, or as the entity's service_id", eventType)
 		}
 	}
 	if p.entityID == "" {
@@ -174,18 +190,18 @@ func apideckSplit(eventType string, payload json.RawMessage) (apideckParts, erro
 			}
 		}
 		if !ok {
-			return apideckParts{}, errors.New("cannot tell the entity_id: the entity has no string or number id; give it as payload.entity_id next to payload.entity")
+			return errors.New("cannot tell the entity_id: the entity has no string or number id; give it as payload.entity_id next to payload.entity")
 		}
 		p.entityID = id
 	}
 	if p.entityType == "" {
 		segments := strings.Split(eventType, ".")
 		if len(segments) < 2 || segments[1] == "" {
-			return apideckParts{}, fmt.Errorf("cannot tell the entity_type of a %q event (it has no resource segment); give it as payload.entity_type next to payload.entity", eventType)
+			return fmt.Errorf("cannot tell the entity_type of a %q event (it has no resource segment); give it as payload.entity_type next to payload.entity", eventType)
 		}
 		p.entityType = pascalCase(segments[1])
 	}
-	return p, nil
+	return nil
 }
 
 func stringMember(obj map[string]json.RawMessage, key string) (string, bool) {

@@ -246,6 +246,31 @@ func (p *jsParser) literal(word string) error {
 	return nil
 }
 
+// member parses one `"key": value` of an object whose keys so far are seen.
+func (p *jsParser) member(depth int, seen map[string]struct{}) (string, jsValue, error) {
+	if p.pos >= len(p.src) || p.src[p.pos] != '"' {
+		return "", jsValue{}, p.syntaxError("expected a string key")
+	}
+	key, err := p.string()
+	if err != nil {
+		return "", jsValue{}, err
+	}
+	if _, dup := seen[key]; dup {
+		return "", jsValue{}, fmt.Errorf("%s has the key %s twice; JavaScript keeps only the last one, so the receiver would see a different object", p.where(), strconv.Quote(key))
+	}
+	seen[key] = struct{}{}
+	p.skipSpace()
+	if p.pos >= len(p.src) || p.src[p.pos] != ':' {
+		return "", jsValue{}, p.syntaxError("expected ':' after an object key")
+	}
+	p.pos++
+	p.skipSpace()
+	p.path = append(p.path, keySegment(key))
+	val, err := p.value(depth)
+	p.path = p.path[:len(p.path)-1]
+	return key, val, err
+}
+
 func (p *jsParser) object(depth int) (jsValue, error) {
 	if depth > maxJSDepth {
 		return jsValue{}, fmt.Errorf("%s nests deeper than %d levels, more than JavaScript receivers can safely re-serialize", p.where(), maxJSDepth)
@@ -259,26 +284,7 @@ func (p *jsParser) object(depth int) (jsValue, error) {
 		return v, nil
 	}
 	for {
-		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
-			return jsValue{}, p.syntaxError("expected a string key")
-		}
-		key, err := p.string()
-		if err != nil {
-			return jsValue{}, err
-		}
-		if _, dup := seen[key]; dup {
-			return jsValue{}, fmt.Errorf("%s has the key %s twice; JavaScript keeps only the last one, so the receiver would see a different object", p.where(), strconv.Quote(key))
-		}
-		seen[key] = struct{}{}
-		p.skipSpace()
-		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
-			return jsValue{}, p.syntaxError("expected ':' after an object key")
-		}
-		p.pos++
-		p.skipSpace()
-		p.path = append(p.path, keySegment(key))
-		val, err := p.value(depth)
-		p.path = p.path[:len(p.path)-1]
+		key, val, err := p.member(depth, seen)
 		if err != nil {
 			return jsValue{}, err
 		}

@@ -114,7 +114,7 @@ func TestAHeldDeliveryContinuesAsNewAndIsStillReleased(t *testing.T) {
 	in.Schedule = []time.Duration{time.Minute}
 	var start time.Time
 	attempts := 0
-	res, runs := deliveryRuns(t, in, func(now time.Time, ai activities.AttemptInput) (activities.AttemptResult, error) {
+	res, runs := deliveryRuns(t, in, func(now time.Time, _ activities.AttemptInput) (activities.AttemptResult, error) {
 		if start.IsZero() {
 			start = now
 		}
@@ -135,7 +135,7 @@ func TestAReleaseIsCarriedAcrossContinueAsNew(t *testing.T) {
 	in := input()
 	in.WaitsPerRun = 3
 	var start, heldAt, doneAt time.Time
-	res, runs := deliveryRuns(t, in, func(now time.Time, ai activities.AttemptInput) (activities.AttemptResult, error) {
+	res, runs := deliveryRuns(t, in, func(now time.Time, _ activities.AttemptInput) (activities.AttemptResult, error) {
 		if start.IsZero() {
 			start = now
 		}
