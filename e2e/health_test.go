@@ -305,6 +305,11 @@ func readmeTemporalCommands(t *testing.T) (signals map[string]string, query stri
 	raw, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	text := regexp.MustCompile(`\\\n\s*`).ReplaceAllString(string(raw), " ")
+	// The replay window is relative to now: the shell splices $SINCE and
+	// $UNTIL (set by the README's date lines) into the quoted JSON.
+	now := time.Now().UTC()
+	text = strings.NewReplacer(`'"$SINCE"'`, now.Add(-time.Hour).Format(time.RFC3339),
+		`'"$UNTIL"'`, now.Format(time.RFC3339)).Replace(text)
 	signals = map[string]string{}
 	for _, m := range regexp.MustCompile(`temporal workflow signal --workflow-id endpoint/\S+ --name (\S+)(?:\s+--input '([^']*)')?`).FindAllStringSubmatch(text, -1) {
 		signals[m[1]] = m[2]

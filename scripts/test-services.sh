@@ -6,6 +6,9 @@ set -euo pipefail
 
 need_apt=()
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+# The README's walk-through (run by a test) uses curl and jq.
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v pg_isready >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-services: installing ${need_apt[*]}"
