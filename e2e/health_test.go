@@ -512,3 +512,24 @@ func TestHealthPauseThresholdPatchReachesTheWorkflow(t *testing.T) {
 		require.Contains(t, st.PauseReason, "3 consecutive failed attempts")
 	})
 }
+
+// Lowering pause_threshold to the endpoint's current count of failures
+// pauses it, and the PATCH answers the state the change leads to — paused —
+// not the state of a moment before.
+func TestLoweringPauseThresholdToTheCountAnswersPaused(t *testing.T) {
+	t.Parallel()
+	c := api(t)
+	rcv := newReceiver(t, always(500))
+	tenant := models.NewID("tenant")
+	epID, _ := c.createEndpoint(map[string]any{"url": rcv.URL, "tenant_id": tenant, "retry_schedule": []string{}})
+	for i := range 2 {
+		c.postEvent(fmt.Sprintf("lower-%s-%d", tenant, i), map[string]any{"type": "a", "tenant_id": tenant, "payload": map[string]any{}})
+	}
+	waitFor(t, 10*time.Second, "two failures counted", func() bool {
+		_, h := c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
+		return h["consecutive_failures"] == float64(2)
+	})
+	status, out := c.do("PATCH", "/v1/endpoints/"+epID, map[string]any{"pause_threshold": 2})
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	require.Equal(t, models.EndpointPaused, out["state"], "%v", out)
+}

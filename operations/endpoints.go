@@ -158,8 +158,21 @@ func (o *Ops) UpdateEndpoint(ctx context.Context, id string, in EndpointInput) (
 		if err := o.engine.SignalEndpoint(ctx, ep, workflows.SignalSettings, nil); err != nil {
 			return nil, err
 		}
+		if ep.State == models.EndpointActive && ep.ConsecutiveFailures >= *in.PauseThreshold {
+			return o.awaitPauseBy(ctx, ep)
+		}
 	}
 	return ep, nil
+}
+
+// awaitPauseBy waits (AwaitTimeout at most) for the pause that a threshold
+// lowered to the current count makes, so the answer shows the state the
+// change leads to; after the wait it answers the endpoint as stored.
+func (o *Ops) awaitPauseBy(ctx context.Context, ep *models.Endpoint) (*models.Endpoint, error) {
+	if _, err := o.awaitState(ctx, ep.ID, models.EndpointPaused); err != nil {
+		return nil, err
+	}
+	return o.GetEndpoint(ctx, ep.ID)
 }
 
 // checkProfileChange refuses a new profile the current secret does not
