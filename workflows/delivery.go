@@ -131,7 +131,7 @@ type delivery struct {
 	patience *patience
 	retryNow workflow.ReceiveChannel
 	release  workflow.ReceiveChannel
-	act      *activities.Deliverer // nil: activities are called through it by method
+	act      *activities.Deliverer    // nil: activities are called through it by method
 	last     activities.AttemptResult // this run's last attempt that was made
 }
 
