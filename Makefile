@@ -26,10 +26,11 @@ test: services ## run every test (needs Node.js and a local PostgreSQL; installs
 test-short: ## unit tests only: no embedded server, no PostgreSQL
 	$(GO) test -count=1 -short ./workflows/ ./config/ ./profile/ ./activities/
 
-vet: ## gofmt, go vet, and workflowcheck (the SDK's determinism analyzer; installed into bin/tools)
+vet: ## gofmt, go vet, golangci-lint (.golangci.yml) and workflowcheck (the SDK's determinism analyzer); tools installed into bin/tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	@bash scripts/tools.sh
+	bin/tools/golangci-lint run ./...
 	bin/tools/workflowcheck ./...
 
 services: ## make sure the test services are there: PostgreSQL on 127.0.0.1:5432, Node.js
