@@ -10,8 +10,9 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 dev: run
-# hookd is built, then exec'd: Ctrl-C reaches it directly and make exits with
-# its status (0 after a clean shutdown); `go run` would turn the signal into exit 1.
+# hookd is built, then exec'd: Ctrl-C reaches it directly, it exits 0 after a
+# clean shutdown and make reports no error (`go run` turned the signal into
+# exit 1: "make: *** [run] Error 1").
 # -v lists the packages as they compile: the first build takes minutes.
 run: ## build bin/hookd and run hookd dev: embedded Temporal + UI, worker, API, SQLite under ./data
 	$(GO) build -v -o $(BIN) ./cmd/hookd
