@@ -51,13 +51,17 @@ import (
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/membership/static"
+	"go.temporal.io/server/common/metrics"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
 	"go.temporal.io/server/common/primitives/timestamp"
+	"go.temporal.io/server/common/rpc/encryption"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 )
 
@@ -126,6 +130,15 @@ type Config struct {
 	// over this package's defaults (see DefaultDynamicConfig). Integer
 	// settings must be given as int.
 	DynamicConfig map[string]any
+
+	// TLS, when set, is the server's TLS configuration (the global.tls
+	// section of a Temporal server's config file): Frontend.Server makes the
+	// frontend serve TLS, with RequireClientAuth and ClientCAFiles for mTLS;
+	// SystemWorker is the client side the server's own system workers, and
+	// Start's readiness check, use to reach that frontend (their client
+	// certificate, root CAs and server name). The web UI cannot reach a TLS
+	// frontend, so UIPort must be -1 with TLS. nil: plaintext everywhere.
+	TLS *config.RootTLS
 
 	// Logger receives the server's logs. The server's Info logs are mapped to
 	// slog Debug and its Debug logs to slog Debug-4, because they are very
@@ -263,7 +276,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 
-	if err := waitReady(ctx, s.frontendHostPort, cfg.Namespace); err != nil {
+	if err := cfg.awaitFrontend(ctx, s); err != nil {
 		return nil, err
 	}
 
@@ -446,6 +459,9 @@ func (c *Config) setDefaults() error {
 	if c.UIPort < -1 || c.UIPort > 65535 {
 		return fmt.Errorf("devserver: invalid UIPort %d", c.UIPort)
 	}
+	if c.TLS != nil && c.UIPort != -1 {
+		return errors.New("devserver: the web UI cannot reach a TLS frontend: set UIPort to -1 with TLS")
+	}
 	if c.Namespace == "" {
 		c.Namespace = "default"
 	}
@@ -604,6 +620,9 @@ func (c *Config) serverConfig(sqlConf, visConf *config.SQL, s *Server,
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = s.frontendHostPort
+	if c.TLS != nil {
+		conf.Global.TLS = *c.TLS
+	}
 	return &conf, hosts
 }
 
@@ -628,9 +647,40 @@ func (c *Config) dynamicConfig(s *Server) dynamicconfig.StaticClient {
 	return dynClient
 }
 
+// awaitFrontend returns once s's frontend answers for the namespace, asked
+// as the server's own clients ask it (TLS or not).
+func (c *Config) awaitFrontend(ctx context.Context, s *Server) error {
+	creds, err := c.frontendCredentials(s.logger)
+	if err != nil {
+		return err
+	}
+	return waitReady(ctx, s.frontendHostPort, c.Namespace, creds)
+}
+
+// frontendCredentials are the transport credentials of a client of this
+// server's frontend: the server's own view of its system workers' TLS (see
+// Config.TLS), or plaintext.
+func (c *Config) frontendCredentials(logger log.Logger) (credentials.TransportCredentials, error) {
+	if c.TLS == nil {
+		return insecure.NewCredentials(), nil
+	}
+	provider, err := encryption.NewTLSConfigProviderFromConfig(*c.TLS, metrics.NoopMetricsHandler, logger, nil)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: TLS: %w", err)
+	}
+	tlsConf, err := provider.GetFrontendClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("devserver: TLS of the frontend's clients (Config.TLS.SystemWorker): %w", err)
+	}
+	if tlsConf == nil {
+		return insecure.NewCredentials(), nil
+	}
+	return credentials.NewTLS(tlsConf), nil
+}
+
 // waitReady polls the frontend until DescribeNamespace succeeds.
-func waitReady(ctx context.Context, hostPort, namespace string) error {
-	conn, err := grpc.NewClient(hostPort, grpc.WithTransportCredentials(insecure.NewCredentials()))
+func waitReady(ctx context.Context, hostPort, namespace string, creds credentials.TransportCredentials) error {
+	conn, err := grpc.NewClient(hostPort, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return fmt.Errorf("devserver: dial frontend: %w", err)
 	}
