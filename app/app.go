@@ -133,11 +133,11 @@ func (a *App) openStore(ctx context.Context) (err error) {
 func (a *App) connectTemporal(ctx context.Context) (err error) {
 	cfg := a.Config
 	if cfg.Mode != config.ModeDev {
-		if err := temporalsetup.EnsureNamespace(ctx, cfg.TemporalAddress, cfg.TemporalNamespace); err != nil {
+		if err := temporalsetup.EnsureNamespace(ctx, cfg.TemporalOptions()); err != nil {
 			return err
 		}
 	}
-	if a.Temporal, err = temporalsetup.Dial(ctx, cfg.TemporalAddress, cfg.TemporalNamespace, a.log); err != nil {
+	if a.Temporal, err = temporalsetup.Dial(ctx, cfg.TemporalOptions(), a.log); err != nil {
 		return err
 	}
 	return temporalsetup.RegisterSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace)

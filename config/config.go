@@ -18,6 +18,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"go.temporal.io/sdk/client"
 )
 
 // Mode is the subcommand hookd runs as.
@@ -37,8 +39,8 @@ type Config struct {
 	APIKeys           []string       // HOOKD_API_KEY, comma-separated
 	DatabaseURL       string         // HOOKD_DATABASE_URL; "" in dev means SQLite under DataDir
 	DataDir           string         // HOOKD_DATA_DIR, made absolute
-	TemporalAddress   string         // HOOKD_TEMPORAL_ADDRESS
-	TemporalNamespace string         // HOOKD_TEMPORAL_NAMESPACE
+	TemporalAddress   string         // HOOKD_TEMPORAL_ADDRESS, else TEMPORAL_ADDRESS or the profile's
+	TemporalNamespace string         // HOOKD_TEMPORAL_NAMESPACE, else TEMPORAL_NAMESPACE or the profile's
 	TemporalUIPort    int            // HOOKD_TEMPORAL_UI_PORT (dev only)
 	AllowPrivate      bool           // HOOKD_ALLOW_PRIVATE_TARGETS = true
 	AllowedPrefixes   []netip.Prefix // HOOKD_ALLOW_PRIVATE_TARGETS = CIDR list
@@ -52,6 +54,11 @@ type Config struct {
 	// MaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT: the most
 	// endpoints a tenant may have, which bounds the fan-out of one event.
 	MaxEndpointsPerTenant int
+	// TemporalClient is what api and worker connect to Temporal with beyond
+	// address and namespace (TLS, mTLS, API key, gRPC metadata), from
+	// Temporal's environment configuration (TemporalVariables). Empty in
+	// dev: the embedded server is plaintext.
+	TemporalClient client.Options
 }
 
 // DefaultMaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT's default.
@@ -73,6 +80,8 @@ type Setting struct {
 	parse func(c *Config, v string) error
 	// check, when set, says why the parsed value is not usable, if it is not.
 	check func(c *Config) error
+	// fallback, when set, is the value of an unset variable, before Default.
+	fallback func(c *Config) string
 }
 
 // Settings is the table of environment variables hookd reads, in the order
@@ -123,13 +132,21 @@ var Settings = []Setting{
 		},
 	},
 	{
-		Name: "HOOKD_TEMPORAL_ADDRESS", Default: "127.0.0.1:7233", Help: "Temporal frontend; dev serves an embedded one here",
-		parse: func(c *Config, v string) error { c.TemporalAddress = v; return nil },
-		check: func(c *Config) error { return hostPort(c.TemporalAddress) },
+		Name: "HOOKD_TEMPORAL_ADDRESS", Default: "127.0.0.1:7233",
+		Help:     "Temporal frontend; else TEMPORAL_ADDRESS or the Temporal profile's; dev serves its embedded one (plaintext) here",
+		parse:    func(c *Config, v string) error { c.TemporalAddress = v; return nil },
+		fallback: func(c *Config) string { return c.TemporalClient.HostPort },
+		check: func(c *Config) error {
+			if err := hostPort(c.TemporalAddress); err != nil {
+				return fmt.Errorf("%w (when unset, TEMPORAL_ADDRESS or the Temporal profile's address sets it)", err)
+			}
+			return nil
+		},
 	},
 	{
-		Name: "HOOKD_TEMPORAL_NAMESPACE", Default: "default", Help: "Temporal namespace",
-		parse: func(c *Config, v string) error { c.TemporalNamespace = v; return nil },
+		Name: "HOOKD_TEMPORAL_NAMESPACE", Default: "default", Help: "Temporal namespace; else TEMPORAL_NAMESPACE or the Temporal profile's",
+		parse:    func(c *Config, v string) error { c.TemporalNamespace = v; return nil },
+		fallback: func(c *Config) string { return c.TemporalClient.Namespace },
 	},
 	{
 		Name: "HOOKD_TEMPORAL_UI_PORT", Default: "8233", Help: "dev only: port of the embedded Temporal UI; -1 disables it",
@@ -216,9 +233,19 @@ func Load(mode Mode, environ []string) (Config, error) {
 	}
 	c := Config{Mode: mode}
 	var errs []error
+	if mode != ModeDev {
+		// Dev serves its own plaintext Temporal: Temporal's environment
+		// configuration, meant for a real cluster, is not for it.
+		if err := c.loadTemporal(environ); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	unparsed := map[string]bool{}
 	for _, s := range Settings {
 		v := env[s.Name]
+		if v == "" && s.fallback != nil {
+			v = s.fallback(&c)
+		}
 		if v == "" {
 			v = s.defaultIn(mode)
 		}
@@ -262,12 +289,13 @@ func (c *Config) validate(skip map[string]bool) []error {
 }
 
 // Usage lists the settings for `hookd help`, one a line: name, help text and
-// default.
+// default; then Temporal's variables.
 func Usage() string {
 	var b strings.Builder
 	for _, s := range Settings {
 		fmt.Fprintf(&b, "  %-28s %s (default: %s)\n", s.Name, s.Help, s.shownDefault())
 	}
+	usageTemporal(&b)
 	return b.String()
 }
 

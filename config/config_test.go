@@ -148,3 +148,61 @@ func TestUsageListsEverySettingWithItsDefault(t *testing.T) {
 	require.Contains(t, usage, "(default: text in dev, json otherwise)")
 	require.Contains(t, usage, "(default: unset)")
 }
+
+func TestTemporalSettingsPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	profile := filepath.Join(dir, "temporal.toml")
+	require.NoError(t, os.WriteFile(profile, []byte("[profile.default]\naddress = \"profile.example:7233\"\nnamespace = \"from-profile\"\n"), 0o600))
+	prod := []string{"HOOKD_DATABASE_URL=postgres://hookd@db:5432/hookd", "HOOKD_API_KEY=0123456789abcdef", "TEMPORAL_CONFIG_FILE=" + profile}
+	for name, tc := range map[string]struct {
+		mode        Mode
+		env         []string
+		address, ns string
+	}{
+		"profile":                       {ModeWorker, nil, "profile.example:7233", "from-profile"},
+		"TEMPORAL_ over the profile":    {ModeWorker, []string{"TEMPORAL_ADDRESS=env.example:7233", "TEMPORAL_NAMESPACE=from-env"}, "env.example:7233", "from-env"},
+		"HOOKD_ aliases win":            {ModeAPI, []string{"TEMPORAL_ADDRESS=env.example:7233", "HOOKD_TEMPORAL_ADDRESS=hookd.example:7233", "HOOKD_TEMPORAL_NAMESPACE=hookd"}, "hookd.example:7233", "hookd"},
+		"dev ignores Temporal's config": {ModeDev, []string{"TEMPORAL_ADDRESS=env.example:7233"}, "127.0.0.1:7233", "default"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := Load(tc.mode, append(append([]string{}, prod...), tc.env...))
+			require.NoError(t, err)
+			require.Equal(t, tc.address, c.TemporalAddress)
+			require.Equal(t, tc.ns, c.TemporalNamespace)
+			require.Equal(t, tc.address, c.TemporalOptions().HostPort)
+		})
+	}
+	t.Run("defaults without any", func(t *testing.T) {
+		c, err := Load(ModeWorker, []string{prod[0], "TEMPORAL_CONFIG_FILE=" + filepath.Join(dir, "none.toml")})
+		require.NoError(t, err)
+		require.Equal(t, "127.0.0.1:7233", c.TemporalAddress)
+		require.Equal(t, "default", c.TemporalNamespace)
+		require.Nil(t, c.TemporalClient.ConnectionOptions.TLS)
+	})
+	t.Run("an API key turns TLS on", func(t *testing.T) {
+		c, err := Load(ModeWorker, append(append([]string{}, prod...), "TEMPORAL_API_KEY=k"))
+		require.NoError(t, err)
+		require.NotNil(t, c.TemporalClient.ConnectionOptions.TLS)
+		require.NotNil(t, c.TemporalClient.Credentials)
+	})
+}
+
+func TestTemporalTLSErrorsNameTheSetting(t *testing.T) {
+	base := []string{"HOOKD_DATABASE_URL=postgres://hookd@db:5432/hookd", "TEMPORAL_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none.toml")}
+	for name, tc := range map[string]struct {
+		env  []string
+		want string
+	}{
+		"cert without key":  {[]string{"TEMPORAL_TLS_CLIENT_CERT_PATH=/nonexistent/c.pem"}, "TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH: set both"},
+		"missing cert file": {[]string{"TEMPORAL_TLS_CLIENT_CERT_PATH=/nonexistent/c.pem", "TEMPORAL_TLS_CLIENT_KEY_PATH=/nonexistent/k.pem"}, "TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH: load"},
+		"missing CA file":   {[]string{"TEMPORAL_TLS_SERVER_CA_CERT_PATH=/nonexistent/ca.pem"}, "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
+		"CLI's CA alias":    {[]string{"TEMPORAL_TLS_CA_PATH=/nonexistent/ca.pem"}, "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
+		"unknown profile":   {[]string{"TEMPORAL_PROFILE=nope"}, "TEMPORAL_PROFILE"},
+		"bad address":       {[]string{"TEMPORAL_ADDRESS=nohost"}, "TEMPORAL_ADDRESS"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(ModeWorker, append(append([]string{}, base...), tc.env...))
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}

@@ -8,9 +8,11 @@ package temporalsetup
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -29,20 +31,24 @@ import (
 // history of closed workflows.
 const retention = 72 * time.Hour
 
-// EnsureNamespace registers the namespace on the Temporal cluster at hostPort
-// if it does not exist yet (3 days retention of closed workflows), so a fresh
-// cluster needs no manual step. An
-// existing namespace is left as it is.
-func EnsureNamespace(ctx context.Context, hostPort, namespace string) error {
-	nc, err := client.NewNamespaceClient(client.Options{HostPort: hostPort})
+// EnsureNamespace registers opts.Namespace on the Temporal cluster at
+// opts.HostPort (connecting with opts' TLS and credentials) if it does not
+// exist yet (3 days retention of closed workflows), so a fresh cluster needs
+// no manual step. An existing namespace is left as it is.
+func EnsureNamespace(ctx context.Context, opts client.Options) error {
+	namespace := opts.Namespace
+	nc, err := client.NewNamespaceClient(opts)
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", hostPort, err)
+		return connectError(opts, err)
 	}
 	defer nc.Close()
 	_, err = nc.Describe(ctx, namespace)
 	var nf *serviceerror.NamespaceNotFound
 	if !errors.As(err, &nf) {
-		return err
+		if err != nil {
+			return connectError(opts, err)
+		}
+		return nil
 	}
 	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{
 		Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(retention),
@@ -61,18 +67,76 @@ func EnsureNamespace(ctx context.Context, hostPort, namespace string) error {
 	return err
 }
 
-// Dial connects a client to namespace at hostPort. The SDK logs through log,
-// warnings and worse only.
-func Dial(ctx context.Context, hostPort, namespace string, log *slog.Logger) (client.Client, error) {
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  hostPort,
-		Namespace: namespace,
-		Logger:    sdklog.NewStructuredLogger(slog.New(levelFloor{log.Handler(), slog.LevelWarn})),
-	})
+// Dial connects a client with opts (address, namespace, TLS, credentials).
+// The SDK logs through log, warnings and worse only.
+func Dial(ctx context.Context, opts client.Options, log *slog.Logger) (client.Client, error) {
+	opts.Logger = sdklog.NewStructuredLogger(slog.New(levelFloor{log.Handler(), slog.LevelWarn}))
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("connect to temporal at %s: %w", hostPort, err)
+		return nil, connectError(opts, err)
 	}
 	return c, nil
+}
+
+// connectError is err, from connecting with opts, with the settings to look
+// at when it is about TLS or authentication.
+func connectError(opts client.Options, err error) error {
+	msg := err.Error()
+	if hs := probeTLS(opts); hs != nil && !strings.Contains(msg, "tls:") && !strings.Contains(msg, "x509:") {
+		// The SDK retries a failed handshake until its deadline and reports
+		// only that; the handshake's own error says what is wrong.
+		err = fmt.Errorf("%w (TLS handshake: %v)", err, hs)
+		msg = err.Error()
+	}
+	var hint string
+	switch {
+	case strings.Contains(msg, "x509:"):
+		hint = "the server's certificate is not trusted: check TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_SERVER_NAME"
+	case strings.Contains(msg, "remote error: tls:") && len(tlsCertificates(opts)) == 0:
+		hint = "the server refused the TLS handshake and hookd sent no client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH"
+	case strings.Contains(msg, "remote error: tls:"):
+		hint = "the server refused hookd's client certificate (is it signed by a CA the server trusts?): check TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH"
+	case strings.Contains(msg, "tls:") || strings.Contains(msg, "handshake"):
+		hint = "TLS failed: check TEMPORAL_TLS and the TEMPORAL_TLS_* settings against the server's"
+	case strings.Contains(msg, "Unauthenticated") || strings.Contains(msg, "PermissionDenied") || strings.Contains(msg, "Request unauthorized"):
+		hint = "the server did not accept hookd's credentials: check TEMPORAL_API_KEY (or the client certificate) and TEMPORAL_NAMESPACE"
+	}
+	if hint == "" {
+		return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
+	}
+	return fmt.Errorf("connect to temporal at %s: %s: %w", opts.HostPort, hint, err)
+}
+
+// probeTLS makes one TLS handshake with opts' TLS settings and returns its
+// error: nil when it succeeds or opts use no TLS. A server refuses a client
+// certificate after the handshake (TLS 1.3), so it also waits a moment for
+// the server's alert.
+func probeTLS(opts client.Options) error {
+	if opts.ConnectionOptions.TLS == nil {
+		return nil
+	}
+	conf := opts.ConnectionOptions.TLS.Clone()
+	if conf.ServerName == "" {
+		conf.ServerName, _, _ = net.SplitHostPort(opts.HostPort)
+	}
+	conf.NextProtos = []string{"h2"}
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", opts.HostPort, conf)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close() }()
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Read(make([]byte, 1)); err != nil && strings.Contains(err.Error(), "tls:") {
+		return err
+	}
+	return nil
+}
+
+func tlsCertificates(opts client.Options) []tls.Certificate {
+	if opts.ConnectionOptions.TLS == nil {
+		return nil
+	}
+	return opts.ConnectionOptions.TLS.Certificates
 }
 
 // RegisterSearchAttributes adds hookd's search attributes
