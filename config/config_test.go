@@ -147,6 +147,19 @@ func TestUsageListsEverySettingWithItsDefault(t *testing.T) {
 	require.Contains(t, usage, "(default: 127.0.0.1:8080)")
 	require.Contains(t, usage, "(default: text in dev, json otherwise)")
 	require.Contains(t, usage, "(default: unset)")
+	for _, v := range TemporalVariables {
+		require.Contains(t, usage, v.Name)
+	}
+}
+
+// TestREADMEListsTemporalVariables: the README documents each of Temporal's
+// variables hookd honours.
+func TestREADMEListsTemporalVariables(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	for _, v := range TemporalVariables {
+		require.Contains(t, string(readme), "`"+v.Name+"`")
+	}
 }
 
 func TestTemporalSettingsPrecedence(t *testing.T) {
