@@ -88,8 +88,7 @@ func TestAPIAndWorkerConnectToATemporalThatRequiresMTLS(t *testing.T) {
 
 	t.Run("a client certificate of another CA stops start-up naming the settings", func(t *testing.T) {
 		began := time.Now()
-		cfg, err := config.Load(config.ModeWorker, append(modeEnv(dir, dsn), temporalEnv("stranger")...))
-		require.NoError(t, err)
+		cfg := loadMode(t, config.ModeWorker, dir, dsn, temporalEnv("stranger"))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
@@ -115,10 +114,23 @@ func modeEnv(dir, dsn string) []string {
 }
 
 // startMode starts hookd in mode from the environment env (plus modeEnv),
-// through config.Load and app.Start as the binary does. Without a DSN the
-// store is SQLite in dir, which needs dev's empty HOOKD_DATABASE_URL: the
-// config is then loaded as for PostgreSQL and pointed at SQLite after.
+// through config.Load and app.Start as the binary does.
 func startMode(t *testing.T, mode config.Mode, dir, dsn string, env []string) *app.App {
+	t.Helper()
+	cfg := loadMode(t, mode, dir, dsn, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { a.Stop(context.Background()) })
+	return a
+}
+
+// loadMode is config.Load of mode from env plus modeEnv. Without a DSN the
+// store is SQLite in dir, which only dev allows with an empty
+// HOOKD_DATABASE_URL: the config is loaded as for PostgreSQL and pointed at
+// SQLite after.
+func loadMode(t *testing.T, mode config.Mode, dir, dsn string, env []string) config.Config {
 	t.Helper()
 	load := append(modeEnv(dir, dsn), env...)
 	if dsn == "" {
@@ -129,12 +141,7 @@ func startMode(t *testing.T, mode config.Mode, dir, dsn string, env []string) *a
 	if dsn == "" {
 		cfg.DatabaseURL = "" // SQLite in dir
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	a, err := app.Start(ctx, cfg, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	t.Cleanup(func() { a.Stop(context.Background()) })
-	return a
+	return cfg
 }
 
 // testCA is a certificate authority made for one test.
