@@ -62,6 +62,7 @@ func announce(a *app.App) {
 	fmt.Printf("hookd %s is running\n", c.Mode)
 	if a.APIURL != "" {
 		fmt.Printf("  API          %s\n", a.APIURL)
+		fmt.Printf("  Dashboard    %s   (sign in with the API key)\n", a.DashboardURL)
 	}
 	if a.GeneratedAPIKey != "" {
 		how := "generated now; kept in"
