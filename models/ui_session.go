@@ -108,3 +108,13 @@ func (s *Store) RevokeUISession(ctx context.Context, tokenHash string, now time.
 	}
 	return nil
 }
+
+// DeleteEndedUISessions deletes the sessions and links that expired before
+// cutoff; it answers how many.
+func (s *Store) DeleteEndedUISessions(ctx context.Context, cutoff time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("expires_at < ?", cutoff.UTC()).Delete(&UISession{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("delete ended ui sessions: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}

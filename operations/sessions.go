@@ -18,6 +18,7 @@ type SessionStore interface {
 	GetUISession(ctx context.Context, tokenHash, kind string, now time.Time) (*models.UISession, error)
 	ExchangePortalLink(ctx context.Context, linkHash string, next *models.UISession, now time.Time) error
 	RevokeUISession(ctx context.Context, tokenHash string, now time.Time) error
+	DeleteEndedUISessions(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // Portal session lifetimes.
@@ -65,6 +66,7 @@ func (o *Ops) CreatePortalSession(ctx context.Context, in PortalSessionInput) (*
 	if err := o.store.CreateUISession(ctx, &s.Session); err != nil {
 		return nil, err
 	}
+	o.pruneSessions(ctx)
 	o.log.Info("portal_session.created", "session_id", s.Session.ID, "tenant_id", in.TenantID, "read_only", in.ReadOnly)
 	return s, nil
 }
@@ -110,6 +112,15 @@ func (o *Ops) Session(ctx context.Context, token string) (*models.UISession, err
 		}
 	}
 	return nil, unauthorized()
+}
+
+// pruneSessions deletes the sessions that ended a day ago or more, so that
+// a portal session per page view does not grow the table for good. Best
+// effort: a failure is logged, and the next session made tries again.
+func (o *Ops) pruneSessions(ctx context.Context) {
+	if _, err := o.store.DeleteEndedUISessions(ctx, o.now().Add(-24*time.Hour)); err != nil {
+		o.log.Warn("ui_sessions.prune_failed", "error", err)
+	}
 }
 
 // EndSession revokes the session of a token (signing out).
