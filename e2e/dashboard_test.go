@@ -163,7 +163,10 @@ func quoteJS(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + 
 func TestDashboardInARealBrowser(t *testing.T) {
 	b := &tab{t: t, ctx: browserTab(t), base: hookd.APIURL}
 	if dir := os.Getenv("HOOKD_SCREENSHOTS_DIR"); dir != "" {
-		b.shots = filepath.Join("..", dir)
+		b.shots = dir
+		if !filepath.IsAbs(dir) {
+			b.shots = filepath.Join("..", dir) // relative to the repository, as the test runs in e2e/
+		}
 		require.NoError(t, os.MkdirAll(b.shots, 0o755))
 	}
 	c := api(t)
@@ -216,9 +219,26 @@ func testEventIsDelivered(b *tab, ep string) string {
 	require.Contains(t, b.text("attempt-1"), "schedule")
 	require.Contains(t, b.text("attempt-1"), "200")
 	require.Contains(t, b.html(), "Webhook-Signature", "the headers sent")
-	require.Contains(t, b.html(), `id="temporal-link"`, "a link to the workflow in the Temporal UI")
 	b.screenshot("delivery")
+	temporalUIShowsTheWorkflow(b)
 	return dlv
+}
+
+// temporalUIShowsTheWorkflow follows the delivery page's link to the
+// Temporal UI (the embedded one), which lists the delivery's workflow.
+func temporalUIShowsTheWorkflow(b *tab) {
+	t := b.t
+	link, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.getElementById("temporal-link").href`))
+	require.NoError(t, err)
+	wid := b.text("workflow-id")
+	require.True(t, strings.HasPrefix(wid, "delivery/"), wid)
+	require.Equal(t, http.StatusOK, b.open(link))
+	require.Eventually(t, func() bool {
+		text, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.body.innerText`))
+		// Once in the filter the link sets, once in the list's row.
+		return err == nil && strings.Count(text, wid) >= 2
+	}, 30*time.Second, 250*time.Millisecond, "the Temporal UI lists %s", wid)
+	b.screenshot("temporal-ui")
 }
 
 func pausedEndpointHoldsThenDelivers(b *tab, c *client, ep, tenant string) string {
