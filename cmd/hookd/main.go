@@ -62,7 +62,6 @@ func announce(a *app.App) {
 	fmt.Printf("hookd %s is running\n", c.Mode)
 	if a.APIURL != "" {
 		fmt.Printf("  API          %s\n", a.APIURL)
-		fmt.Printf("  Dashboard    %s   (sign in with the API key)\n", a.DashboardURL)
 	}
 	if a.GeneratedAPIKey != "" {
 		how := "generated now; kept in"
@@ -70,6 +69,9 @@ func announce(a *app.App) {
 			how = "read from"
 		}
 		fmt.Printf("  API key      %s   (%s %s/api-key)\n", a.GeneratedAPIKey, how, c.DataDir)
+	}
+	if a.DashboardURL != "" {
+		fmt.Printf("  Dashboard    %s   (sign in with the API key)\n", a.DashboardURL)
 	}
 	fmt.Printf("  Temporal     %s (namespace %s)\n", c.TemporalAddress, c.TemporalNamespace)
 	if a.Dev != nil && a.Dev.UIURL() != "" {
