@@ -267,14 +267,25 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 
-	if uiLn != nil {
-		if s.ui, err = startUI(uiLn, s.frontendHostPort, cfg.Namespace, cfg.Logger); err != nil {
-			return nil, err
-		}
-		_, port, _ := net.SplitHostPort(uiLn.Addr().String())
-		s.uiURL = "http://" + net.JoinHostPort(host, port)
+	if err := s.serveUI(uiLn, host, cfg); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// serveUI starts the UI on uiLn, if the UI is on (uiLn not nil), and records
+// its URL on host.
+func (s *Server) serveUI(uiLn net.Listener, host string, cfg Config) error {
+	if uiLn == nil {
+		return nil
+	}
+	var err error
+	if s.ui, err = startUI(uiLn, s.frontendHostPort, cfg.Namespace, cfg.Logger); err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(uiLn.Addr().String())
+	s.uiURL = "http://" + net.JoinHostPort(host, port)
+	return nil
 }
 
 // openDataDir creates the data dir if needed and locks it for this process.

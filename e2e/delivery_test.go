@@ -131,6 +131,23 @@ func TestExhaustedScheduleMarksTheDeliveryFailed(t *testing.T) {
 	require.Equal(t, "HTTP 503", out["last_error"])
 	require.Nil(t, out["next_attempt_at"])
 	require.Len(t, rcv.requests(), 3)
+
+	// Its workflow ended as failed, not completed: what Temporal's Failures
+	// view and `temporal workflow list --query "ExecutionStatus = 'Failed'"` show.
+	ctx := context.Background()
+	wfID := workflows.DeliveryWorkflowID(out["endpoint_id"].(string), ev["id"].(string))
+	waitFor(t, 10*time.Second, "the exhausted delivery's workflow is listed as failed", func() bool {
+		resp, err := hookd.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowId = '%s' AND ExecutionStatus = 'Failed'", wfID),
+		})
+		require.NoError(t, err)
+		return len(resp.Executions) == 1
+	})
+	var res workflows.DeliveryResult
+	err := hookd.Temporal.GetWorkflow(ctx, wfID, "").Get(ctx, &res)
+	require.ErrorContains(t, err, "3 attempts, last: HTTP 503")
+	require.NoError(t, workflows.Outcome(err, &res))
+	require.Equal(t, workflows.DeliveryResult{Status: models.DeliveryFailed, Attempts: 3}, res)
 }
 
 func TestUnreachableEndpointIsAFailedAttemptWithAClearError(t *testing.T) {

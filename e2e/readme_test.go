@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/hookd/hookd/app"
 	"github.com/hookd/hookd/config"
@@ -102,5 +104,24 @@ func checkShownOutput(t *testing.T, block, out string) {
 		}
 		require.NotEmpty(t, lines, "the block prints %q (output:\n%s)", m[1], out)
 		lines = lines[1:]
+	}
+}
+
+// Every saved Temporal UI view the README links is a query the visibility
+// store accepts.
+func TestREADMETemporalUIViewsAreValidQueries(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	views := regexp.MustCompile("(?m)^\\| [^|]+ \\| \\[`([^`]+)`\\]\\((http://127\\.0\\.0\\.1:8233/namespaces/default/workflows\\?query=[^)]+)\\) \\|$").
+		FindAllStringSubmatch(string(raw), -1)
+	require.GreaterOrEqual(t, len(views), 3, "the README links saved views")
+	for _, v := range views {
+		link, err := url.Parse(v[2])
+		require.NoError(t, err)
+		require.Equal(t, v[1], link.Query().Get("query"), "the link runs the query it shows")
+		_, err = hookd.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: strings.ReplaceAll(v[1], "ep_…", "ep_readme"),
+		})
+		require.NoError(t, err, "query %q", v[1])
 	}
 }

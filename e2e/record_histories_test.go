@@ -55,7 +55,9 @@ func TestRecordHistories(t *testing.T) {
 		t.Parallel()
 		r := recordEndpoint(t, always(503), "20ms", "20ms")
 		evID, _ := r.event("exhausted")
-		recordDelivery(t, "delivery_exhausts_schedule", r.epID, evID, models.DeliveryFailed)
+		// delivery_exhausts_schedule.json, kept beside it, was recorded
+		// before an exhausted delivery failed its workflow: it completed.
+		recordDelivery(t, "delivery_exhausted_fails", r.epID, evID, models.DeliveryFailed)
 	})
 	t.Run("delivery retried now by an operator", func(t *testing.T) {
 		t.Parallel()
@@ -236,7 +238,7 @@ func recordDelivery(t *testing.T, name, epID, evID, status string) {
 	ctx := context.Background()
 	wid := workflows.DeliveryWorkflowID(epID, evID)
 	var res workflows.DeliveryResult
-	require.NoError(t, hookd.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &res))
+	require.NoError(t, workflows.Outcome(hookd.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &res), &res))
 	require.Equal(t, status, res.Status)
 	if name != "" {
 		writeHistory(t, ctx, name, wid, "")

@@ -2,8 +2,10 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/hookd/hookd/activities"
@@ -58,6 +60,34 @@ type DeliveryResult struct {
 	Attempts int
 }
 
+// ErrTypeExhausted is the type of the failure a Delivery whose schedule is
+// used up ends with. Such a delivery ends as a failed workflow, not a
+// completed one, so Temporal's Failures view, ExecutionStatus = 'Failed'
+// queries and alerts on failed workflows all see it. The failure is not
+// retryable (the schedule is the retry policy); its details hold the
+// DeliveryResult (see Outcome).
+const ErrTypeExhausted = "DeliveryExhausted"
+
+// changeExhaustedFails marks, in a run's history, that the run ends an
+// exhausted delivery as a failed workflow. Runs started by older code
+// completed instead, and still do when they are replayed.
+const changeExhaustedFails = "exhausted-fails"
+
+// Outcome reads how a Delivery run ended from err, what waiting for its
+// result into res answered: nil when the workflow completed, or when its
+// schedule was exhausted (ErrTypeExhausted), in which case res is set from
+// the failure's details; err otherwise.
+func Outcome(err error, res *DeliveryResult) error {
+	var app *temporal.ApplicationError
+	if err == nil || !errors.As(err, &app) || app.Type() != ErrTypeExhausted {
+		return err
+	}
+	if derr := app.Details(res); derr != nil {
+		return err
+	}
+	return nil
+}
+
 // heldRecheck is how long a held delivery waits for its release before it
 // looks at its endpoint again on its own.
 const heldRecheck = time.Hour
@@ -101,7 +131,8 @@ type delivery struct {
 	patience *patience
 	retryNow workflow.ReceiveChannel
 	release  workflow.ReceiveChannel
-	act      *activities.Deliverer // nil: activities are called through it by method
+	act      *activities.Deliverer    // nil: activities are called through it by method
+	last     activities.AttemptResult // this run's last attempt that was made
 }
 
 // newDelivery sets a run up from its input, and from the progress of the
@@ -135,12 +166,23 @@ func (d *delivery) listen() error {
 	})
 }
 
-// finish shows the delivery's final status in its search attributes.
+// finish shows the delivery's final status in its search attributes, and
+// ends the run: completed, or failed when the delivery failed (see
+// ErrTypeExhausted).
 func (d *delivery) finish(status string) (DeliveryResult, error) {
 	if err := workflow.UpsertTypedSearchAttributes(d.ctx, SADeliveryStatus.ValueSet(status)); err != nil {
 		return DeliveryResult{}, err
 	}
-	return DeliveryResult{Status: status, Attempts: d.p.Attempts}, nil
+	res := DeliveryResult{Status: status, Attempts: d.p.Attempts}
+	if status != models.DeliveryFailed ||
+		workflow.GetVersion(d.ctx, changeExhaustedFails, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return res, nil
+	}
+	msg := fmt.Sprintf("%d attempts", res.Attempts)
+	if d.last.Error != "" {
+		msg += ", last: " + d.last.Error
+	}
+	return DeliveryResult{}, temporal.NewNonRetryableApplicationError(msg, ErrTypeExhausted, nil, res)
 }
 
 // run makes the delivery's attempts and answers its final status.
@@ -219,6 +261,7 @@ func (d *delivery) attempt(trigger string, final bool, next time.Duration) (acti
 		if !r.Held {
 			if !r.Gone {
 				d.p.Attempts++
+				d.last = r
 			}
 			d.p.Report = r.Report
 			return r, nil

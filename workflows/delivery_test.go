@@ -69,9 +69,8 @@ func (s *deliverySuite) run(sc *scripted, in DeliveryInput) DeliveryResult {
 	s.env.OnActivity(d.Attempt, mockCtx, mockAny).Return(sc.attempt)
 	s.env.ExecuteWorkflow(Delivery, in)
 	s.True(s.env.IsWorkflowCompleted())
-	s.NoError(s.env.GetWorkflowError())
 	var res DeliveryResult
-	s.NoError(s.env.GetWorkflowResult(&res))
+	s.NoError(Outcome(s.env.GetWorkflowResult(&res), &res))
 	return res
 }
 
@@ -83,6 +82,14 @@ func (s *deliverySuite) Test_six_failed_attempts_follow_the_default_schedule_the
 	res := s.run(sc, input())
 	s.Equal(DeliveryResult{Status: models.DeliveryFailed, Attempts: 6}, res)
 	s.Equal(cumulative, sc.at, "attempt times since start")
+
+	// The workflow fails, readably and for good, so that Temporal's
+	// Failures view and ExecutionStatus = 'Failed' show the delivery.
+	var app *temporal.ApplicationError
+	s.Require().ErrorAs(s.env.GetWorkflowError(), &app)
+	s.Equal(ErrTypeExhausted, app.Type())
+	s.True(app.NonRetryable())
+	s.Equal("6 attempts, last: HTTP 500", app.Message())
 	for i, in := range sc.inputs {
 		s.Equal(i == 5, in.Final, "only the sixth attempt is final")
 		s.Equal(models.TriggerSchedule, in.Trigger)

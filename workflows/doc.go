@@ -9,7 +9,11 @@
 // older code started. testdata holds histories recorded from real runs
 // (e2e/record_histories_test.go writes them); a test replays every one
 // against the code as it is. A change that fails it needs workflow.GetVersion,
-// not a new recording. Workflow and activity arguments and results are
+// not a new recording: branch on the version where the commands differ, keep
+// the old branch for as long as runs started by older code can be open (a
+// delivery's ~26 h, or until its endpoint is unpaused when held), and record
+// the new path under a new name beside the old history. Delivery's finish
+// is the example (changeExhaustedFails). Workflow and activity arguments and results are
 // types of this package or of package activities, never storage structs.
 package workflows
 

@@ -72,13 +72,8 @@ func (r loadResult) cpuPerDelivery() string {
 // the window.
 func (b *bench) closedLoop(ctx context.Context, sys string, inFlight int, dur time.Duration, send sendFunc) loadResult {
 	warm := min(dur/5, 2*time.Second)
-	type rec struct{ start, end time.Time }
 	var (
-		mu      sync.Mutex
-		recs    []rec
-		lost    int
-		errs    int
-		first   error
+		tally   loopTally
 		wg      sync.WaitGroup
 		begin   = time.Now()
 		from    = begin.Add(warm)
@@ -92,53 +87,86 @@ func (b *bench) closedLoop(ctx context.Context, sys string, inFlight int, dur ti
 	b.windows++
 	prefix := fmt.Sprintf("a-%s-%s-%d-w%d", b.runID, sys, inFlight, b.windows)
 	for p := range inFlight {
-		wg.Go(func() {
-			for i := 0; time.Now().Before(stopAt) && ctx.Err() == nil; i++ {
-				w := b.recv.tracker.expect(fmt.Sprintf("%s-%d-%d", prefix, p, i), 1)
-				t0 := b.recv.tracker.begin(w)
-				if err := send(ctx, w.key); err != nil {
-					b.recv.tracker.forget(w)
-					mu.Lock()
-					errs++
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					time.Sleep(50 * time.Millisecond)
-					continue
-				}
-				lat, err := b.recv.tracker.wait(w, b.opt.timeout)
-				mu.Lock()
-				if err != nil {
-					lost++
-				} else {
-					recs = append(recs, rec{t0, t0.Add(lat)})
-				}
-				mu.Unlock()
-			}
-		})
+		wg.Go(func() { b.publish(ctx, send, fmt.Sprintf("%s-%d", prefix, p), stopAt, &tally) })
 	}
 	wg.Wait()
 	c0, c1 := <-cpuFrom, <-cpuTo
-	r := loadResult{System: sys, InFlight: inFlight, Window: dur, Lost: lost, Errors: errs, FirstErr: first,
+	r := loadResult{System: sys, InFlight: inFlight, Window: dur, Lost: tally.lost, Errors: tally.errs, FirstErr: tally.first,
 		CPU: c0.until(c1), Windows: 1}
 	r.Settle = b.settle(ctx)
 	r.CPUSettled = c0.until(snapCPU()).selfCPU
-	for _, x := range recs {
-		if !x.end.Before(from) && !x.end.After(stopAt) {
-			r.Delivered++
-		}
-		if !x.start.Before(from) && x.start.Before(stopAt) {
-			r.Lat = append(r.Lat, x.end.Sub(x.start))
-		}
-	}
+	r.Delivered, r.Lat = tally.inWindow(from, stopAt)
 	r.Rate = float64(r.Delivered) / dur.Seconds()
 	b.progress("%-8s %3d in flight: %7.1f deliveries/s, p50 %s p99 %s, lost %d, errors %d, %s, engine settled in %s",
 		sys, inFlight, r.Rate, ms(r.Lat.pct(50)), ms(r.Lat.pct(99)), r.Lost, r.Errors, r.CPU, ms(r.Settle))
-	if first != nil {
-		b.progress("%-8s first error: %v", sys, first)
+	if r.FirstErr != nil {
+		b.progress("%-8s first error: %v", sys, r.FirstErr)
 	}
 	return r
+}
+
+// publish is one publisher of the closed loop: until stopAt, it sends an
+// event keyed prefix-i and waits for its receipt, then sends the next.
+func (b *bench) publish(ctx context.Context, send sendFunc, prefix string, stopAt time.Time, tally *loopTally) {
+	for i := 0; time.Now().Before(stopAt) && ctx.Err() == nil; i++ {
+		w := b.recv.tracker.expect(fmt.Sprintf("%s-%d", prefix, i), 1)
+		t0 := b.recv.tracker.begin(w)
+		if err := send(ctx, w.key); err != nil {
+			b.recv.tracker.forget(w)
+			tally.refused(err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		lat, err := b.recv.tracker.wait(w, b.opt.timeout)
+		tally.waited(t0, lat, err)
+	}
+}
+
+// receipt is one event of the closed loop: sent at start, received at end.
+type receipt struct{ start, end time.Time }
+
+// loopTally is what the publishers of one closed loop saw.
+type loopTally struct {
+	mu    sync.Mutex
+	recs  []receipt
+	lost  int
+	errs  int
+	first error
+}
+
+// refused counts a send the system refused.
+func (t *loopTally) refused(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.errs++
+	if t.first == nil {
+		t.first = err
+	}
+}
+
+// waited records the receipt of an event sent at t0, lat later, or its loss.
+func (t *loopTally) waited(t0 time.Time, lat time.Duration, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		t.lost++
+		return
+	}
+	t.recs = append(t.recs, receipt{t0, t0.Add(lat)})
+}
+
+// inWindow counts the receipts between from and stopAt, and gives the
+// latencies of the events sent between them.
+func (t *loopTally) inWindow(from, stopAt time.Time) (delivered int, lat sample) {
+	for _, x := range t.recs {
+		if !x.end.Before(from) && !x.end.After(stopAt) {
+			delivered++
+		}
+		if !x.start.Before(from) && x.start.Before(stopAt) {
+			lat = append(lat, x.end.Sub(x.start))
+		}
+	}
+	return delivered, lat
 }
 
 // shot is one event sent to want receivers at once (fan-out, release).

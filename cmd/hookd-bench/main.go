@@ -20,6 +20,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -91,6 +92,42 @@ func main() {
 }
 
 func run() int {
+	o, err := parseOptions()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hookd-bench:", err)
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	b := &bench{opt: o, runID: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff), started: time.Now()}
+	heap := watchHeap()
+	defer close(heap.stop)
+
+	printHeader(o)
+	if err := b.setup(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "hookd-bench:", err)
+		b.teardown()
+		return 1
+	}
+	defer b.teardown()
+
+	stopProfile, err := startCPUProfile(o.cpuprofile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hookd-bench:", err)
+		return 1
+	}
+	defer stopProfile()
+
+	use := b.runScenarios(ctx, heap)
+	b.printProcess(use, heap)
+	return b.exitCode(ctx)
+}
+
+// parseOptions reads the flags: with -smoke, the small counts stand in for
+// the defaults of the flags not given; unknown scenarios or systems and
+// non-positive counts are errors.
+func parseOptions() (options, error) {
 	var o options
 	var scenarios, systems string
 	flag.DurationVar(&o.duration, "duration", 15*time.Second, "measurement window of each throughput/latency run in scenario (a), after a warm-up of min(duration/5, 2s)")
@@ -112,47 +149,53 @@ func run() int {
 	flag.BoolVar(&o.keepSchema, "keep-schema", false, "keep scenario (d)'s PostgreSQL schema")
 	flag.Parse()
 	if o.smoke {
-		set := map[string]bool{}
-		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		def := func(name string, apply func()) {
-			if !set[name] {
-				apply()
-			}
-		}
-		def("duration", func() { o.duration = time.Second })
-		def("rounds", func() { o.rounds = 1 })
-		def("fanout", func() { o.fanout = 20 })
-		def("fanout-runs", func() { o.fanoutRuns = 1 })
-		def("held", func() { o.held = 20 })
-		def("attempts", func() { o.attempts = 20000 })
-		def("list-rounds", func() { o.listRounds = 3 })
-		def("timeout", func() { o.timeout = 10 * time.Second })
+		o.applySmokeDefaults()
 	}
 	o.scenarios = split(scenarios)
 	o.systems = split(systems)
+	return o, o.validate()
+}
+
+// applySmokeDefaults sets the smoke run's small counts on every flag not
+// given explicitly.
+func (o *options) applySmokeDefaults() {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	def := func(name string, apply func()) {
+		if !set[name] {
+			apply()
+		}
+	}
+	def("duration", func() { o.duration = time.Second })
+	def("rounds", func() { o.rounds = 1 })
+	def("fanout", func() { o.fanout = 20 })
+	def("fanout-runs", func() { o.fanoutRuns = 1 })
+	def("held", func() { o.held = 20 })
+	def("attempts", func() { o.attempts = 20000 })
+	def("list-rounds", func() { o.listRounds = 3 })
+	def("timeout", func() { o.timeout = 10 * time.Second })
+}
+
+func (o *options) validate() error {
 	for _, s := range o.scenarios {
 		if !slices.Contains([]string{"a", "b", "c", "d"}, s) {
-			fmt.Fprintf(os.Stderr, "hookd-bench: unknown scenario %q (a, b, c, d)\n", s)
-			return 2
+			return fmt.Errorf("unknown scenario %q (a, b, c, d)", s)
 		}
 	}
 	for _, s := range o.systems {
 		if !slices.Contains([]string{"network", "floor", "hookd"}, s) {
-			fmt.Fprintf(os.Stderr, "hookd-bench: unknown system %q (network, floor, hookd)\n", s)
-			return 2
+			return fmt.Errorf("unknown system %q (network, floor, hookd)", s)
 		}
 	}
 	if o.concurrency < 1 || o.duration <= 0 || o.fanout < 1 || o.held < 1 || o.fanoutRuns < 1 || o.rounds < 1 {
-		fmt.Fprintln(os.Stderr, "hookd-bench: -concurrency, -duration, -rounds, -fanout, -fanout-runs and -held must be positive")
-		return 2
+		return errors.New("-concurrency, -duration, -rounds, -fanout, -fanout-runs and -held must be positive")
 	}
+	return nil
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	b := &bench{opt: o, runID: fmt.Sprintf("%x", time.Now().UnixNano()&0xffffffffff), started: time.Now()}
-	heap := watchHeap()
-	defer close(heap.stop)
-
+// printHeader prints the report's title, the smoke notice, the machine and
+// the settings.
+func printHeader(o options) {
 	fmt.Printf("# hookd-bench %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	if o.smoke {
 		fmt.Print("This is a smoke run: it checks only that every scenario runs end to end and loses nothing.\n" +
@@ -162,30 +205,33 @@ func run() int {
 	fmt.Printf("settings: -scenarios %s -systems %s -concurrency %d -duration %s -rounds %d -fanout %d×%d -held %d -attempts %d%s\n\n",
 		strings.Join(o.scenarios, ","), strings.Join(o.systems, ","), o.concurrency, o.duration, o.rounds, o.fanout, o.fanoutRuns,
 		o.held, o.attempts, map[bool]string{true: " (smoke)"}[o.smoke])
+}
 
-	if err := b.setup(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "hookd-bench:", err)
-		b.teardown()
-		return 1
+// startCPUProfile starts writing a CPU profile to path (nothing when path is
+// empty) and returns the function that stops it and closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
 	}
-	defer b.teardown()
-
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "hookd-bench:", err)
-			return 1
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "hookd-bench:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
 	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}, nil
+}
 
+// runScenarios runs the selected scenarios in order until ctx ends, and
+// returns the CPU they used.
+func (b *bench) runScenarios(ctx context.Context, heap *heapWatch) cpuUse {
 	whole := snapCPU()
-	for _, s := range o.scenarios {
+	for _, s := range b.opt.scenarios {
 		if ctx.Err() != nil {
 			break
 		}
@@ -201,7 +247,12 @@ func run() int {
 		}
 		b.progress("memory after (%s): %s", s, memoryLine(heap))
 	}
-	use := whole.until(snapCPU())
+	return whole.until(snapCPU())
+}
+
+// printProcess prints the process section: memory, CPU, what the receiver
+// refused, total time. A bad signature or body fails the run.
+func (b *bench) printProcess(use cpuUse, heap *heapWatch) {
 	fmt.Printf("## process\n\n")
 	fmt.Printf("- memory: %s\n", memoryLine(heap))
 	fmt.Printf("- CPU over the scenarios: %s over %s; load average now %s\n",
@@ -212,6 +263,10 @@ func run() int {
 	if b.recv.badSig.Load() > 0 || b.recv.badBody.Load() > 0 {
 		b.failed = true
 	}
+}
+
+// exitCode is 1 when the run was interrupted or something failed, else 0.
+func (b *bench) exitCode(ctx context.Context) int {
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "hookd-bench: interrupted")
 		return 1
@@ -275,7 +330,7 @@ func (b *bench) setup(ctx context.Context) error {
 	}
 	// hookd logs every attempt at info: keep that cost in the measurement,
 	// but not on the terminal.
-	var out io.Writer = io.Discard
+	out := io.Discard
 	if b.opt.hookdLog != "" {
 		if b.logFile, err = os.Create(b.opt.hookdLog); err != nil {
 			return err

@@ -13,6 +13,24 @@ import (
 func (b *bench) scenarioA(ctx context.Context) {
 	b.progress("scenario a: 1 endpoint, many events (%s per window)", b.opt.duration)
 	systems := b.systems()
+	sends := b.prepareSingles(ctx, systems)
+	results := b.runRoundsA(ctx, systems, sends)
+	b.a = results
+
+	b.printLoadTable(results)
+	b.printLoadRatios(results)
+	if b.opt.smoke {
+		// Second-long runs measure nothing: comparing them with targets
+		// would print verdicts that mean nothing (and read like failures).
+		fmt.Print("smoke run: no comparison with the README's claims, the peer or the targets\n\n")
+		return
+	}
+	b.printClaimsA(results)
+}
+
+// prepareSingles prepares scenario (a) on each system; a system whose set-up
+// fails gets no send function, and fails the run.
+func (b *bench) prepareSingles(ctx context.Context, systems []system) map[string]sendFunc {
 	sends := map[string]sendFunc{}
 	for _, sys := range systems {
 		send, err := sys.Single(ctx)
@@ -23,6 +41,13 @@ func (b *bench) scenarioA(ctx context.Context) {
 		}
 		sends[sys.Name()] = send
 	}
+	return sends
+}
+
+// runRoundsA runs -rounds rounds of closed-loop windows (1 and -concurrency
+// in flight) on every system that has a send function, and returns the
+// windows pooled per system and in-flight count, in the order of systems.
+func (b *bench) runRoundsA(ctx context.Context, systems []system, sends map[string]sendFunc) []loadResult {
 	// Rounds interleave the systems (forward, then backward, …) so that a
 	// neighbour's load or a growing database weighs on all of them alike.
 	pooled := map[string]*loadResult{}
@@ -53,8 +78,12 @@ func (b *bench) scenarioA(ctx context.Context) {
 			}
 		}
 	}
-	b.a = results
+	return results
+}
 
+// printLoadTable prints scenario (a)'s table; a lost or refused event fails
+// the run.
+func (b *bench) printLoadTable(results []loadResult) {
 	fmt.Printf("## (a) 1 endpoint, many events — closed loop, %d × %s windows after warm-up\n\n", b.opt.rounds, b.opt.duration)
 	t := table{head: []string{"system", "in flight", "deliveries/s", "p50", "p95", "p99", "max", "lost", "errors", "CPU/delivery", "process cores", "other cores", "engine settle"}}
 	for _, r := range results {
@@ -69,19 +98,25 @@ func (b *bench) scenarioA(ctx context.Context) {
 	fmt.Println("CPU/delivery is this whole process (load generator, receiver, API, worker, Temporal) over the window and the engine settle after it; " +
 		"other cores is what the rest of the machine used meanwhile; engine settle is the longest wait, after a window, for Temporal's deferred visibility writes.")
 	fmt.Println()
+}
 
-	get := func(sys string, n int) *loadResult {
-		for i := range results {
-			if results[i].System == sys && results[i].InFlight == n {
-				return &results[i]
-			}
+// findLoad is the result of sys with n in flight, or nil.
+func findLoad(results []loadResult, sys string, n int) *loadResult {
+	for i := range results {
+		if results[i].System == sys && results[i].InFlight == n {
+			return &results[i]
 		}
-		return nil
 	}
+	return nil
+}
+
+// printLoadRatios prints hookd/floor, hookd/network and floor/network for
+// the pairs both of whose systems ran.
+func (b *bench) printLoadRatios(results []loadResult) {
 	rt := table{head: []string{"ratio", "1 in flight: p50", "1 in flight: p99", fmt.Sprintf("%d in flight: deliveries/s", b.opt.concurrency), fmt.Sprintf("%d in flight: p50", b.opt.concurrency)}}
 	for _, pair := range [][2]string{{"hookd", "floor"}, {"hookd", "network"}, {"floor", "network"}} {
-		a1, b1 := get(pair[0], 1), get(pair[1], 1)
-		an, bn := get(pair[0], b.opt.concurrency), get(pair[1], b.opt.concurrency)
+		a1, b1 := findLoad(results, pair[0], 1), findLoad(results, pair[1], 1)
+		an, bn := findLoad(results, pair[0], b.opt.concurrency), findLoad(results, pair[1], b.opt.concurrency)
 		if a1 == nil || b1 == nil || an == nil || bn == nil {
 			continue
 		}
@@ -92,15 +127,13 @@ func (b *bench) scenarioA(ctx context.Context) {
 			ratio(float64(an.Lat.pct(50)), float64(bn.Lat.pct(50))))
 	}
 	rt.print()
+}
 
-	if b.opt.smoke {
-		// Second-long runs measure nothing: comparing them with targets
-		// would print verdicts that mean nothing (and read like failures).
-		fmt.Print("smoke run: no comparison with the README's claims, the peer or the targets\n\n")
-		return
-	}
-	h1, f1 := get("hookd", 1), get("floor", 1)
-	hn, fn := get("hookd", b.opt.concurrency), get("floor", b.opt.concurrency)
+// printClaimsA compares hookd with the README's claims, the peer gateway
+// and the targets relative to the floor.
+func (b *bench) printClaimsA(results []loadResult) {
+	h1, f1 := findLoad(results, "hookd", 1), findLoad(results, "floor", 1)
+	hn, fn := findLoad(results, "hookd", b.opt.concurrency), findLoad(results, "floor", b.opt.concurrency)
 	if h1 != nil {
 		fmt.Printf("hookd end to end, one event in flight: p50 %s (README claims ~10 ms for local activity + eager start; the peer gateway ~3 s)\n", ms(h1.Lat.pct(50)))
 	}

@@ -158,23 +158,12 @@ func (s hookdSys) Held(ctx context.Context, n int) heldResult {
 	s.b.progress("hookd    %d events ingested for the paused endpoint in %s (%.1f events/s); waiting until they are held",
 		n, ms(r.Prepare), float64(n)/r.Prepare.Seconds())
 
-	// Wait until every delivery is held, or until the count stops moving.
-	lastChange, last := time.Now(), -1
-	for {
-		held, err := s.countHeld(ctx, ep)
-		if err != nil {
-			s.b.recv.tracker.forget(w)
-			r.Release.Err = fmt.Errorf("count held deliveries: %w", err)
-			return r
-		}
-		r.Held = held
-		if held != last {
-			last, lastChange = held, time.Now()
-		}
-		if held >= n || time.Since(lastChange) > 20*time.Second {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
+	held, err := s.waitHeld(ctx, ep, n)
+	r.Held = held
+	if err != nil {
+		s.b.recv.tracker.forget(w)
+		r.Release.Err = fmt.Errorf("count held deliveries: %w", err)
+		return r
 	}
 	s.b.settle(ctx)
 	r.Leaked = s.b.recv.tracker.received(w)
@@ -188,6 +177,25 @@ func (s hookdSys) Held(ctx context.Context, n int) heldResult {
 	}
 	r.Release = s.b.await(w, t1, n, shot{Accepted: time.Since(t1)})
 	return r
+}
+
+// waitHeld waits until n of the endpoint's deliveries are held, or until
+// their count stopped moving for 20s, and returns the last count.
+func (s hookdSys) waitHeld(ctx context.Context, endpointID string, n int) (int, error) {
+	lastChange, last := time.Now(), -1
+	for {
+		held, err := s.countHeld(ctx, endpointID)
+		if err != nil {
+			return max(last, 0), err
+		}
+		if held != last {
+			last, lastChange = held, time.Now()
+		}
+		if held >= n || time.Since(lastChange) > 20*time.Second {
+			return held, nil
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
 
 // routeMissing turns a 404 from a route that should exist into a skip

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/hookd/hookd/api"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/operations"
@@ -82,40 +84,16 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 	if err != nil {
 		return dResult{Skipped: "bad -dsn: " + err.Error()}
 	}
-	admin, err := models.Open(dsn)
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err = admin.Ping(pctx)
-		cancel()
-	}
+	admin, err := openAndPing(ctx, dsn)
 	if err != nil {
 		return dResult{Skipped: fmt.Sprintf("PostgreSQL at %s does not answer (%v)", redact(b.opt.dsn), err)}
 	}
 	defer admin.Close()
-
-	buf := make([]byte, 6)
-	_, _ = rand.Read(buf)
-	schema := "hookd_bench_" + hex.EncodeToString(buf)
-	if err := admin.DB().WithContext(ctx).Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		return dResult{Skipped: "create schema: " + err.Error()}
-	}
-	if b.opt.keepSchema {
-		b.progress("scenario d: schema %s is kept (-keep-schema)", schema)
-	} else {
-		defer admin.DB().Exec("DROP SCHEMA " + schema + " CASCADE")
-	}
-	sdsn, err := withParam(dsn, "search_path", schema)
+	store, schema, closeStore, err := b.openFreshSchema(ctx, admin, dsn)
 	if err != nil {
 		return dResult{Skipped: err.Error()}
 	}
-	store, err := models.Open(sdsn)
-	if err != nil {
-		return dResult{Skipped: "open store: " + err.Error()}
-	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return dResult{Skipped: "migrate: " + err.Error()}
-	}
+	defer closeStore()
 
 	b.progress("scenario d: seeding %d attempts into schema %s", b.opt.attempts, schema)
 	t0 := time.Now()
@@ -127,17 +105,12 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 	r.Seed = time.Since(t0)
 	b.progress("scenario d: seeded in %s (%.0f attempts/s incl. deliveries and events)", ms(r.Seed), float64(r.Attempts)/r.Seed.Seconds())
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c, stopAPI, err := serveListAPI(store)
 	if err != nil {
 		r.Skipped = err.Error()
 		return r
 	}
-	key := "hookd-bench-list-key-0123456789"
-	srv := &http.Server{Handler: api.New(api.Deps{Ops: operations.New(operations.Deps{Store: store}), APIKeys: []string{key},
-		Logger: slog.New(slog.DiscardHandler)})}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	c := newAPIClient("http://"+ln.Addr().String(), key, 4)
+	defer stopAPI()
 
 	if b.opt.explain {
 		b.explain(ctx, store, eps)
@@ -145,6 +118,72 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 	r.Endpoints = eps
 	r.Cases = b.measureList(ctx, c, eps)
 	return r
+}
+
+// openAndPing opens the database at dsn and checks, within 5s, that it
+// answers.
+func openAndPing(ctx context.Context, dsn string) (*models.Store, error) {
+	s, err := models.Open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.Ping(pctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openFreshSchema creates a schema of a random name, opens a store on it and
+// migrates it. closeStore closes the store and drops the schema, unless
+// -keep-schema; on an error, the schema is dropped already.
+func (b *bench) openFreshSchema(ctx context.Context, admin *models.Store, dsn string) (store *models.Store, schema string, closeStore func(), err error) {
+	buf := make([]byte, 6)
+	_, _ = rand.Read(buf)
+	schema = "hookd_bench_" + hex.EncodeToString(buf)
+	if err := admin.DB().WithContext(ctx).Exec("CREATE SCHEMA " + schema).Error; err != nil {
+		return nil, "", nil, fmt.Errorf("create schema: %w", err)
+	}
+	drop := func() { admin.DB().Exec("DROP SCHEMA " + schema + " CASCADE") }
+	if b.opt.keepSchema {
+		b.progress("scenario d: schema %s is kept (-keep-schema)", schema)
+		drop = func() {}
+	}
+	sdsn, err := withParam(dsn, "search_path", schema)
+	if err != nil {
+		drop()
+		return nil, "", nil, err
+	}
+	if store, err = models.Open(sdsn); err != nil {
+		drop()
+		return nil, "", nil, fmt.Errorf("open store: %w", err)
+	}
+	closeStore = func() {
+		_ = store.Close()
+		drop()
+	}
+	if err := store.Migrate(ctx); err != nil {
+		closeStore()
+		return nil, "", nil, fmt.Errorf("migrate: %w", err)
+	}
+	return store, schema, closeStore, nil
+}
+
+// serveListAPI serves hookd's API over store on a free loopback port and
+// returns a client for it and the function that stops it.
+func serveListAPI(store *models.Store) (*apiClient, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	key := "hookd-bench-list-key-0123456789"
+	srv := &http.Server{Handler: api.New(api.Deps{Ops: operations.New(operations.Deps{Store: store}), APIKeys: []string{key},
+		Logger: slog.New(slog.DiscardHandler)})}
+	go func() { _ = srv.Serve(ln) }()
+	stop := func() { _ = srv.Close() }
+	return newAPIClient("http://"+ln.Addr().String(), key, 4), stop, nil
 }
 
 // seeded describes the endpoints scenario (d) lists.
@@ -166,55 +205,12 @@ func seed(ctx context.Context, s *models.Store, n int, r *dResult) ([]seeded, er
 	n = max(n/(slots*100)*slots*100, slots*100)
 	events := n / slots
 	base := time.Now().Add(-time.Duration(events+10) * time.Second).Unix()
-	var eps []string
-	now := time.Now().UTC()
-	for i := range slots + 2 {
-		e := &models.Endpoint{
-			ID: models.NewID("ep"), TenantID: "bench-d", URL: "http://127.0.0.1:9/d", EventTypes: []string{"*"},
-			Profile: "standard", Secret: benchSecret, RetrySchedule: models.DefaultSchedule,
-			TimeoutMS: 30000, PauseThreshold: models.DefaultPauseThreshold, State: models.EndpointActive,
-			Description: fmt.Sprintf("hookd-bench %d", i), CreatedAt: now, UpdatedAt: now,
-		}
-		if err := s.CreateEndpoint(ctx, e); err != nil {
-			return nil, err
-		}
-		eps = append(eps, "'"+e.ID+"'")
-	}
-	id := func(prefix, expr string) string {
-		return fmt.Sprintf("'%s_' || lpad(upper(to_hex(%s)), 26, '0')", prefix, expr)
-	}
-	ts := func(expr string) string { return fmt.Sprintf("to_timestamp(%d + (%s))", base, expr) }
-	ev := fmt.Sprintf("((g - 1) / %d + 1)", slots)
-	slot := fmt.Sprintf("((g - 1) %% %d)", slots)
-	// 1-based index into ARRAY[eps]: slot+1, or 11 (medium), 12 (small).
-	epIdx := fmt.Sprintf("CASE WHEN %[1]s < %[2]d THEN %[1]s + 1 WHEN %[3]s %% 100 = 0 THEN %[4]d WHEN %[3]s %% 10 = 0 THEN %[5]d ELSE %[6]d END",
-		slot, slots-1, ev, slots+2, slots+1, slots)
-	roll := "(abs(hashint4(g)::bigint) % 100)"
-	status := "CASE " + roll + " WHEN 0 THEN 'failed' WHEN 1 THEN 'pending' ELSE 'succeeded' END"
-	code := "CASE " + roll + " WHEN 0 THEN 500 ELSE 200 END"
-	errText := "CASE " + roll + " WHEN 0 THEN 'HTTP 500' ELSE '' END"
-	stmts := []string{
-		"SET LOCAL synchronous_commit = off",
-		fmt.Sprintf(`INSERT INTO events (id, tenant_id, type, payload, occurred_at, idempotency_key, request_hash, created_at)
-SELECT %s, 'bench-d', 'bench.d', '{"k":"d","t":' || g || '}', %s, 'bench-d-' || g, md5(g::text), %s
-FROM generate_series(1, %d) g`, id("evt", "g"), ts("g"), ts("g"), events),
-		fmt.Sprintf(`INSERT INTO deliveries (id, endpoint_id, event_id, status, attempt_count, last_status_code, last_error, last_attempt_at, next_attempt_at, created_at, updated_at)
-SELECT %s, (ARRAY[%s])[%s], %s, %s, 1, %s, %s, %s, NULL, %s, %s
-FROM generate_series(1, %d) g`, id("dlv", "g"), strings.Join(eps, ","), epIdx, id("evt", ev),
-			status, code, errText, ts(ev), ts(ev), ts(ev), n),
-		fmt.Sprintf(`INSERT INTO attempts (id, delivery_id, number, "trigger", url, request_headers, status_code, succeeded, latency_ms, response_excerpt, error, started_at, created_at)
-SELECT %s, %s, 1, 'schedule', 'http://127.0.0.1:9/d', '{"Webhook-Id":"evt"}', %s, (%s) = 200, 12.5, 'ok', %s, %s, %s
-FROM generate_series(1, %d) g`, id("att", "g"), id("dlv", "g"), code, code, errText, ts(ev), ts(ev), n),
+	eps, err := createSeedEndpoints(ctx, s, slots+2)
+	if err != nil {
+		return nil, err
 	}
 	db := s.DB().WithContext(ctx)
-	tx := db.Begin()
-	for _, q := range stmts {
-		if err := tx.Exec(q).Error; err != nil {
-			tx.Rollback()
-			return nil, fmt.Errorf("%w\n%s", err, q)
-		}
-	}
-	if err := tx.Commit().Error; err != nil {
+	if err := execInTx(db, seedStatements(eps, slots, n, base)); err != nil {
 		return nil, err
 	}
 	// A live database has planner statistics; a table filled a second ago
@@ -235,76 +231,159 @@ FROM generate_series(1, %d) g`, id("att", "g"), id("dlv", "g"), code, code, errT
 	return out, nil
 }
 
+// createSeedEndpoints creates n endpoints and returns their ids quoted as
+// SQL literals.
+func createSeedEndpoints(ctx context.Context, s *models.Store, n int) ([]string, error) {
+	var eps []string
+	now := time.Now().UTC()
+	for i := range n {
+		e := &models.Endpoint{
+			ID: models.NewID("ep"), TenantID: "bench-d", URL: "http://127.0.0.1:9/d", EventTypes: []string{"*"},
+			Profile: "standard", Secret: benchSecret, RetrySchedule: models.DefaultSchedule,
+			TimeoutMS: 30000, PauseThreshold: models.DefaultPauseThreshold, State: models.EndpointActive,
+			Description: fmt.Sprintf("hookd-bench %d", i), CreatedAt: now, UpdatedAt: now,
+		}
+		if err := s.CreateEndpoint(ctx, e); err != nil {
+			return nil, err
+		}
+		eps = append(eps, "'"+e.ID+"'")
+	}
+	return eps, nil
+}
+
+// seedStatements are the INSERTs of seed: n/slots events from base (Unix
+// seconds) on, one per second, n deliveries spread over eps (SQL literals:
+// slots big ones, then the medium and the small one) and n attempts.
+func seedStatements(eps []string, slots, n int, base int64) []string {
+	events := n / slots
+	id := func(prefix, expr string) string {
+		return fmt.Sprintf("'%s_' || lpad(upper(to_hex(%s)), 26, '0')", prefix, expr)
+	}
+	ts := func(expr string) string { return fmt.Sprintf("to_timestamp(%d + (%s))", base, expr) }
+	ev := fmt.Sprintf("((g - 1) / %d + 1)", slots)
+	slot := fmt.Sprintf("((g - 1) %% %d)", slots)
+	// 1-based index into ARRAY[eps]: slot+1, or 11 (medium), 12 (small).
+	epIdx := fmt.Sprintf("CASE WHEN %[1]s < %[2]d THEN %[1]s + 1 WHEN %[3]s %% 100 = 0 THEN %[4]d WHEN %[3]s %% 10 = 0 THEN %[5]d ELSE %[6]d END",
+		slot, slots-1, ev, slots+2, slots+1, slots)
+	roll := "(abs(hashint4(g)::bigint) % 100)"
+	status := "CASE " + roll + " WHEN 0 THEN 'failed' WHEN 1 THEN 'pending' ELSE 'succeeded' END"
+	code := "CASE " + roll + " WHEN 0 THEN 500 ELSE 200 END"
+	errText := "CASE " + roll + " WHEN 0 THEN 'HTTP 500' ELSE '' END"
+	return []string{
+		"SET LOCAL synchronous_commit = off",
+		fmt.Sprintf(`INSERT INTO events (id, tenant_id, type, payload, occurred_at, idempotency_key, request_hash, created_at)
+SELECT %s, 'bench-d', 'bench.d', '{"k":"d","t":' || g || '}', %s, 'bench-d-' || g, md5(g::text), %s
+FROM generate_series(1, %d) g`, id("evt", "g"), ts("g"), ts("g"), events),
+		fmt.Sprintf(`INSERT INTO deliveries (id, endpoint_id, event_id, status, attempt_count, last_status_code, last_error, last_attempt_at, next_attempt_at, created_at, updated_at)
+SELECT %s, (ARRAY[%s])[%s], %s, %s, 1, %s, %s, %s, NULL, %s, %s
+FROM generate_series(1, %d) g`, id("dlv", "g"), strings.Join(eps, ","), epIdx, id("evt", ev),
+			status, code, errText, ts(ev), ts(ev), ts(ev), n),
+		fmt.Sprintf(`INSERT INTO attempts (id, delivery_id, number, "trigger", url, request_headers, status_code, succeeded, latency_ms, response_excerpt, error, started_at, created_at)
+SELECT %s, %s, 1, 'schedule', 'http://127.0.0.1:9/d', '{"Webhook-Id":"evt"}', %s, (%s) = 200, 12.5, 'ok', %s, %s, %s
+FROM generate_series(1, %d) g`, id("att", "g"), id("dlv", "g"), code, code, errText, ts(ev), ts(ev), n),
+	}
+}
+
+// execInTx runs stmts in one transaction; a failed statement rolls it back
+// and is quoted in the error.
+func execInTx(db *gorm.DB, stmts []string) error {
+	tx := db.Begin()
+	for _, q := range stmts {
+		if err := tx.Exec(q).Error; err != nil {
+			tx.Rollback()
+			return fmt.Errorf("%w\n%s", err, q)
+		}
+	}
+	return tx.Commit().Error
+}
+
 // measureList times the list route -list-rounds times for each case.
 func (b *bench) measureList(ctx context.Context, c *apiClient, eps []seeded) []*listCase {
-	type page struct {
-		Data       []map[string]any `json:"data"`
-		NextCursor *string          `json:"next_cursor"`
+	m := &listMeasure{c: c, cases: map[string]*listCase{}}
+	m.round(ctx, eps) // warm-up
+	m.record = true
+	for range b.opt.listRounds {
+		m.round(ctx, eps)
 	}
-	get := func(q url.Values) (page, time.Duration, error) {
-		var p page
-		t0 := time.Now()
-		err := c.call(ctx, http.MethodGet, "/v1/deliveries?"+q.Encode(), nil, &p)
-		return p, time.Since(t0), err
+	if m.failed != nil {
+		b.progress("scenario d: a list request failed: %v", m.failed)
+		b.failed = true
 	}
-	cases := map[string]*listCase{}
-	var order []*listCase
-	rec := func(name string, p page, d time.Duration) {
-		lc := cases[name]
+	return m.order
+}
+
+// listPage is one answer of GET /v1/deliveries.
+type listPage struct {
+	Data       []map[string]any `json:"data"`
+	NextCursor *string          `json:"next_cursor"`
+}
+
+// listMeasure times list requests and pools their latencies per case, in
+// the order the cases first came.
+type listMeasure struct {
+	c      *apiClient
+	record bool // false during the warm-up round
+	cases  map[string]*listCase
+	order  []*listCase
+	failed error // the last request that failed
+}
+
+// round makes every case's requests once: per endpoint, the first page and
+// up to four more by cursor, limit 250 and status=failed; then the first
+// page with no filter. A failed page request ends the round.
+func (m *listMeasure) round(ctx context.Context, eps []seeded) {
+	for _, e := range eps {
+		if !m.endpointRound(ctx, e) {
+			return
+		}
+	}
+	m.get(ctx, "no filter: first page", url.Values{})
+}
+
+// endpointRound makes e's requests once; false if paging failed.
+func (m *listMeasure) endpointRound(ctx context.Context, e seeded) bool {
+	// First page, then four more by cursor.
+	q := url.Values{"endpoint_id": {e.ID}}
+	p, ok := m.get(ctx, e.Name+" endpoint: first page (limit 50)", q)
+	if !ok {
+		return false
+	}
+	for range 4 {
+		if p.NextCursor == nil {
+			break
+		}
+		q.Set("cursor", *p.NextCursor)
+		if p, ok = m.get(ctx, e.Name+" endpoint: pages 2–5 by cursor", q); !ok {
+			return false
+		}
+	}
+	m.get(ctx, e.Name+" endpoint: limit 250", url.Values{"endpoint_id": {e.ID}, "limit": {"250"}})
+	m.get(ctx, e.Name+" endpoint: status=failed (1%)", url.Values{"endpoint_id": {e.ID}, "status": {models.DeliveryFailed}})
+	return true
+}
+
+// get makes one list request with q and, outside the warm-up, records its
+// latency under name; false if it failed.
+func (m *listMeasure) get(ctx context.Context, name string, q url.Values) (listPage, bool) {
+	var p listPage
+	t0 := time.Now()
+	err := m.c.call(ctx, http.MethodGet, "/v1/deliveries?"+q.Encode(), nil, &p)
+	d := time.Since(t0)
+	if err != nil {
+		m.failed = err
+		return p, false
+	}
+	if m.record {
+		lc := m.cases[name]
 		if lc == nil {
 			lc = &listCase{Name: name}
-			cases[name] = lc
-			order = append(order, lc)
+			m.cases[name] = lc
+			m.order = append(m.order, lc)
 		}
 		lc.Lat = append(lc.Lat, d)
 		lc.Rows = len(p.Data)
 	}
-	var failed error
-	round := func(record bool) {
-		note := func(name string, p page, d time.Duration, err error) bool {
-			if err != nil {
-				failed = err
-				return false
-			}
-			if record {
-				rec(name, p, d)
-			}
-			return true
-		}
-		for _, e := range eps {
-			// First page, then four more by cursor.
-			q := url.Values{"endpoint_id": {e.ID}}
-			p, d, err := get(q)
-			if !note(e.Name+" endpoint: first page (limit 50)", p, d, err) {
-				return
-			}
-			for range 4 {
-				if p.NextCursor == nil {
-					break
-				}
-				q.Set("cursor", *p.NextCursor)
-				p, d, err = get(q)
-				if !note(e.Name+" endpoint: pages 2–5 by cursor", p, d, err) {
-					return
-				}
-			}
-			p, d, err = get(url.Values{"endpoint_id": {e.ID}, "limit": {"250"}})
-			note(e.Name+" endpoint: limit 250", p, d, err)
-			p, d, err = get(url.Values{"endpoint_id": {e.ID}, "status": {models.DeliveryFailed}})
-			note(e.Name+" endpoint: status=failed (1%)", p, d, err)
-		}
-		p, d, err := get(url.Values{})
-		note("no filter: first page", p, d, err)
-	}
-	round(false) // warm-up
-	for range b.opt.listRounds {
-		round(true)
-	}
-	if failed != nil {
-		b.progress("scenario d: a list request failed: %v", failed)
-		b.failed = true
-	}
-	return order
+	return p, true
 }
 
 // explain prints PostgreSQL's plan for the list route's queries.

@@ -104,214 +104,330 @@ const (
 // means nothing more will come.
 var retriedSchedule = []string{"10s", "20s", "30s", "30s", "30s", "30s", "30s", "30s", "30s", "30s"}
 
-func main() {
-	var (
-		dir       = flag.String("dir", ".topology", "the topology dir made by scripts/topology.sh setup")
-		bin       = flag.String("bin", "bin", "where hookd and temporal-server are")
-		endpoints = flag.Int("endpoints", 3, "plain endpoints (each gets every event), besides one flaky, one binary and one hanging")
-		rate      = flag.Int("rate", 3, "events published per second")
-		outage    = flag.Duration("outage", 3*time.Minute, "how long each PostgreSQL outage lasts")
-		afterLast = flag.Int("after-faults", 20, "events that must be accepted after the last fault before publishing stops")
-		wait      = flag.Duration("wait", 5*time.Minute, "how long to wait at most for every delivery after publishing")
-		stall     = flag.Duration("stall", 150*time.Second, "stop waiting when no missing delivery arrived for this long (over the reconciler's 1 min grace + 30 s pass)")
-	)
-	flag.Parse()
-	log.SetFlags(log.Ltime | log.Lmicroseconds)
-	began := time.Now()
+// faultOptions are the command's flags.
+type faultOptions struct {
+	dir, bin  string
+	endpoints int
+	rate      int
+	outage    time.Duration
+	afterLast int
+	wait      time.Duration
+	stall     time.Duration
+}
 
+func parseFaultOptions() faultOptions {
+	var o faultOptions
+	flag.StringVar(&o.dir, "dir", ".topology", "the topology dir made by scripts/topology.sh setup")
+	flag.StringVar(&o.bin, "bin", "bin", "where hookd and temporal-server are")
+	flag.IntVar(&o.endpoints, "endpoints", 3, "plain endpoints (each gets every event), besides one flaky, one binary and one hanging")
+	flag.IntVar(&o.rate, "rate", 3, "events published per second")
+	flag.DurationVar(&o.outage, "outage", 3*time.Minute, "how long each PostgreSQL outage lasts")
+	flag.IntVar(&o.afterLast, "after-faults", 20, "events that must be accepted after the last fault before publishing stops")
+	flag.DurationVar(&o.wait, "wait", 5*time.Minute, "how long to wait at most for every delivery after publishing")
+	flag.DurationVar(&o.stall, "stall", 150*time.Second, "stop waiting when no missing delivery arrived for this long (over the reconciler's 1 min grace + 30 s pass)")
+	flag.Parse()
+	return o
+}
+
+// faultTest is one run: the topology it started, the receivers and
+// endpoints, the publisher, and what it saw.
+type faultTest struct {
+	opt   faultOptions
+	began time.Time
+
+	dir, bin       string // absolute
+	temporalAddr   string
+	worker1Metrics string
+	worker2Metrics string
+
+	t           *topology
+	kinds       []string // the kind of each receiver, by index
+	endpointIDs []string // the endpoint of each receiver, by index
+	rcv         *receivers
+	pub         *publisher
+
+	// worker1's attempts in flight when it was killed, of all in flight.
+	mine, all int
+}
+
+func main() {
+	o := parseFaultOptions()
+	log.SetFlags(log.Ltime | log.Lmicroseconds)
+	f := &faultTest{opt: o, began: time.Now()}
+	exitOnSignal()
+
+	f.readTopology()
+	f.startTopology()
+	f.createEndpoints()
+	f.startPublishing()
+
+	f.killWorker1WithAttemptsInFlight() // fault 1
+	f.killAPIAfter2xx()                 // fault 2
+	f.restartTemporal()                 // fault 3
+	// Fault 4: hookd's own database down, Temporal's up.
+	f.pgOutage("hookd's PostgreSQL (Temporal's stays up)", "hookd")
+	f.pub.setPhase("after hookd's database came back")
+	f.pub.waitAccepted("after hookd's database came back", 5, 3*time.Minute)
+	f.rcv.waitDelivered("after hookd's database came back", 10, 3*time.Minute)
+	// Fault 5: all of PostgreSQL down (Temporal's instance and hookd's).
+	f.pgOutage("both PostgreSQL instances", "hookd", "temporal")
+	f.pub.setPhase("after the faults")
+
+	f.stopPublishing()
+	ids := f.pub.ids()
+	f.waitForDeliveries(ids)
+	exit(f.report(ids))
+}
+
+// exitOnSignal exits, through the cleanups, on SIGINT or SIGTERM.
+func exitOnSignal() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		s := <-sigs
 		fatalf("got %s", s)
 	}()
+}
 
-	dirAbs, _ := filepath.Abs(*dir)
-	binAbs, _ := filepath.Abs(*bin)
-	te := readTopologyEnv(dirAbs)
+// readTopology reads the addresses scripts/topology.sh setup chose and the
+// api key, and fails if one of the addresses is taken already.
+func (f *faultTest) readTopology() {
+	f.dir, _ = filepath.Abs(f.opt.dir)
+	f.bin, _ = filepath.Abs(f.opt.bin)
+	te := readTopologyEnv(f.dir)
 	if te["TOPOLOGY_OWN_PG"] != "1" {
 		fatalf("the fault test stops and starts PostgreSQL: it runs only on the instances scripts/topology.sh setup makes (unset TOPOLOGY_PG)")
 	}
 	apiAddr = te["TOPOLOGY_API_ADDR"]
-	key = apiKey(dirAbs)
-	temporalAddr := te["TOPOLOGY_TEMPORAL_ADDR"]
-	w1, w2 := te["TOPOLOGY_WORKER1_METRICS_ADDR"], te["TOPOLOGY_WORKER2_METRICS_ADDR"]
-	for _, addr := range []string{temporalAddr, apiAddr, w1, w2,
+	key = apiKey(f.dir)
+	f.temporalAddr = te["TOPOLOGY_TEMPORAL_ADDR"]
+	f.worker1Metrics, f.worker2Metrics = te["TOPOLOGY_WORKER1_METRICS_ADDR"], te["TOPOLOGY_WORKER2_METRICS_ADDR"]
+	for _, addr := range []string{f.temporalAddr, apiAddr, f.worker1Metrics, f.worker2Metrics,
 		"127.0.0.1:" + te["TOPOLOGY_PG_TEMPORAL_PORT"], "127.0.0.1:" + te["TOPOLOGY_PG_HOOKD_PORT"]} {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
 			fatalf("%s is already in use (taken since scripts/topology.sh setup picked it?); run make faults again", addr)
 		}
 	}
+}
 
+// startTopology starts both PostgreSQL instances, the Temporal server, two
+// workers and the api, and waits until the api answers.
+func (f *faultTest) startTopology() {
 	scriptAbs, _ := filepath.Abs("scripts/topology.sh")
-	t := &topology{dir: dirAbs, bin: binAbs, script: scriptAbs, procs: map[string]*proc{}}
-	onExit(t.stopAll)
-	t.pg("start", "temporal")
-	t.pg("start", "hookd")
-	temporalArgs := []string{"--root", dirAbs, "--config", "config", "--env", "development-postgres12", "--allow-no-auth", "start"}
-	t.start("temporal", filepath.Join(binAbs, "temporal-server"), temporalArgs...)
-	waitPort(temporalAddr, 2*time.Minute)
-	t.startHookd("worker1", "worker", "HOOKD_METRICS_ADDR="+w1)
-	t.startHookd("worker2", "worker", "HOOKD_METRICS_ADDR="+w2)
-	t.startHookd("api", "api", "HOOKD_API_ADDR="+apiAddr)
+	f.t = &topology{dir: f.dir, bin: f.bin, script: scriptAbs, procs: map[string]*proc{}}
+	onExit(f.t.stopAll)
+	f.t.pg("start", "temporal")
+	f.t.pg("start", "hookd")
+	f.startTemporal()
+	f.t.startHookd("worker1", "worker", "HOOKD_METRICS_ADDR="+f.worker1Metrics)
+	f.t.startHookd("worker2", "worker", "HOOKD_METRICS_ADDR="+f.worker2Metrics)
+	f.t.startHookd("api", "api", "HOOKD_API_ADDR="+apiAddr)
 	waitHTTP("http://"+apiAddr+"/healthz", 2*time.Minute)
+}
 
-	kinds := []string{}
-	for range *endpoints {
-		kinds = append(kinds, plain)
-	}
-	kinds = append(kinds, flaky, binary, hanging)
-	rcv := newReceivers(kinds)
-	onExit(rcv.close)
-	endpointIDs := make([]string, len(kinds))
-	for i, k := range kinds {
-		ep := map[string]any{"url": rcv.urls[i], "tenant_id": "faults", "description": k,
-			"retry_schedule": []string{"1s", "2s", "5s", "10s", "30s"}}
-		if k != plain {
-			// Failed first attempts would pause them at the default threshold.
-			ep["retry_schedule"], ep["pause_threshold"] = retriedSchedule, 10000
-		}
-		if k == hanging {
-			ep["timeout"] = hangingTimeout
-		}
-		status, body := call("POST", "/v1/endpoints", "", ep)
-		if status != http.StatusCreated {
-			fatalf("create %s endpoint: %d %s", k, status, body)
-		}
-		var created struct{ ID string }
-		_ = json.Unmarshal(body, &created)
-		endpointIDs[i] = created.ID
-	}
+// startTemporal starts the Temporal server and waits for its port.
+func (f *faultTest) startTemporal() {
+	args := []string{"--root", f.dir, "--config", "config", "--env", "development-postgres12", "--allow-no-auth", "start"}
+	f.t.start("temporal", filepath.Join(f.bin, "temporal-server"), args...)
+	waitPort(f.temporalAddr, 2*time.Minute)
+}
 
-	// Publish until told to stop; a client retries a request with the same
-	// key until it gets a 2xx, so every key published ends up accepted.
-	pub := &publisher{rate: *rate, answered: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	pub.setPhase("before the faults")
-	go pub.run()
-	// Fault 1: SIGKILL worker1 while worker1 itself holds attempts in flight.
-	// The receivers hold every request they get until released, and an
-	// attempt is worker1's when the client end of its connection is a socket
-	// of worker1's process (/proc/<pid>/fd against /proc/net/tcp).
+// createEndpoints starts the receivers, -endpoints plain ones and one of each
+// other kind, and creates an endpoint for each.
+func (f *faultTest) createEndpoints() {
+	for range f.opt.endpoints {
+		f.kinds = append(f.kinds, plain)
+	}
+	f.kinds = append(f.kinds, flaky, binary, hanging)
+	f.rcv = newReceivers(f.kinds)
+	onExit(f.rcv.close)
+	f.endpointIDs = make([]string, len(f.kinds))
+	for i, k := range f.kinds {
+		f.endpointIDs[i] = createEndpoint(k, f.rcv.urls[i])
+	}
+}
+
+// createEndpoint creates the endpoint of a receiver of kind k at url and
+// returns its id.
+func createEndpoint(k, url string) string {
+	ep := map[string]any{"url": url, "tenant_id": "faults", "description": k,
+		"retry_schedule": []string{"1s", "2s", "5s", "10s", "30s"}}
+	if k != plain {
+		// Failed first attempts would pause them at the default threshold.
+		ep["retry_schedule"], ep["pause_threshold"] = retriedSchedule, 10000
+	}
+	if k == hanging {
+		ep["timeout"] = hangingTimeout
+	}
+	status, body := call("POST", "/v1/endpoints", "", ep)
+	if status != http.StatusCreated {
+		fatalf("create %s endpoint: %d %s", k, status, body)
+	}
+	var created struct{ ID string }
+	_ = json.Unmarshal(body, &created)
+	return created.ID
+}
+
+// startPublishing publishes until told to stop; a client retries a request
+// with the same key until it gets a 2xx, so every key published ends up
+// accepted.
+func (f *faultTest) startPublishing() {
+	f.pub = &publisher{rate: f.opt.rate, answered: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	f.pub.setPhase("before the faults")
+	go f.pub.run()
+}
+
+// killWorker1WithAttemptsInFlight is fault 1: SIGKILL worker1 while worker1
+// itself holds attempts in flight. The receivers hold every request they
+// get until released, and an attempt is worker1's when the client end of
+// its connection is a socket of worker1's process (/proc/<pid>/fd against
+// /proc/net/tcp).
+func (f *faultTest) killWorker1WithAttemptsInFlight() {
 	time.Sleep(3 * time.Second)
-	release := rcv.hold()
-	var mine, all int
+	release := f.rcv.hold()
 	waitFor("worker1 to hold an attempt in flight", time.Minute, func() bool {
-		mine, all = rcv.inFlightOf(t.pid("worker1"))
-		return mine > 0
+		f.mine, f.all = f.rcv.inFlightOf(f.t.pid("worker1"))
+		return f.mine > 0
 	})
-	log.Printf("fault: kill -9 worker1 (pid %d) holding %d of the %d attempts in flight", t.pid("worker1"), mine, all)
-	t.kill("worker1")
+	log.Printf("fault: kill -9 worker1 (pid %d) holding %d of the %d attempts in flight", f.t.pid("worker1"), f.mine, f.all)
+	f.t.kill("worker1")
 	time.Sleep(300 * time.Millisecond) // let the receivers see worker1's connections close
 	release()
-	t.startHookd("worker1", "worker", "HOOKD_METRICS_ADDR="+w1)
+	f.t.startHookd("worker1", "worker", "HOOKD_METRICS_ADDR="+f.worker1Metrics)
+}
 
-	// Fault 2: SIGKILL the api right after it answered a 2xx.
+// killAPIAfter2xx is fault 2: SIGKILL the api right after it answered a 2xx.
+func (f *faultTest) killAPIAfter2xx() {
 	time.Sleep(2 * time.Second)
-	for len(pub.answered) > 0 {
-		<-pub.answered
+	for len(f.pub.answered) > 0 {
+		<-f.pub.answered
 	}
 	select {
-	case <-pub.answered:
+	case <-f.pub.answered:
 	case <-time.After(time.Minute):
 		fatalf("the api answered no 2xx within a minute")
 	}
-	log.Printf("fault: kill -9 api right after a 2xx (%d accepted so far)", pub.acceptedN.Load())
-	t.kill("api")
+	log.Printf("fault: kill -9 api right after a 2xx (%d accepted so far)", f.pub.acceptedN.Load())
+	f.t.kill("api")
 	time.Sleep(time.Second)
-	t.startHookd("api", "api", "HOOKD_API_ADDR="+apiAddr)
+	f.t.startHookd("api", "api", "HOOKD_API_ADDR="+apiAddr)
+}
 
-	// Fault 3: SIGKILL the Temporal server, start it again 5s later.
+// restartTemporal is fault 3: SIGKILL the Temporal server, start it again
+// 5s later, and wait until events are accepted and delivered again.
+func (f *faultTest) restartTemporal() {
 	time.Sleep(3 * time.Second)
-	log.Printf("fault: kill -9 the Temporal server (%d accepted so far, publishing goes on)", pub.acceptedN.Load())
-	pub.setPhase("Temporal killed")
-	t.kill("temporal")
+	log.Printf("fault: kill -9 the Temporal server (%d accepted so far, publishing goes on)", f.pub.acceptedN.Load())
+	f.pub.setPhase("Temporal killed")
+	f.t.kill("temporal")
 	time.Sleep(5 * time.Second)
-	t.start("temporal", filepath.Join(binAbs, "temporal-server"), temporalArgs...)
-	waitPort(temporalAddr, 2*time.Minute)
+	f.startTemporal()
 	log.Printf("fault: Temporal server is back")
-	pub.setPhase("after the Temporal restart")
-	pub.waitAccepted("after the Temporal restart", 5, 3*time.Minute)
-	rcv.waitDelivered("after the Temporal restart", 10, 3*time.Minute)
+	f.pub.setPhase("after the Temporal restart")
+	f.pub.waitAccepted("after the Temporal restart", 5, 3*time.Minute)
+	f.rcv.waitDelivered("after the Temporal restart", 10, 3*time.Minute)
+}
 
-	// pgOutage stops PostgreSQL instances for -outage while deliveries wait
-	// between retries (their retries come due during the outage), then
-	// starts them again.
-	pgOutage := func(what string, names ...string) {
-		waitFor("deliveries waiting between retries", 2*time.Minute, func() bool { return rcv.waiting() >= 10 })
-		log.Printf("fault: stop %s for %s (%d accepted so far, %d deliveries waiting between retries)",
-			what, *outage, pub.acceptedN.Load(), rcv.waiting())
-		pub.setPhase(what + " down")
-		for _, name := range names {
-			t.pg("stop", name)
-		}
-		time.Sleep(*outage)
-		for i := len(names) - 1; i >= 0; i-- {
-			t.pg("start", names[i])
-		}
-		log.Printf("fault: %s back", what)
+// pgOutage stops PostgreSQL instances for -outage while deliveries wait
+// between retries (their retries come due during the outage), then starts
+// them again.
+func (f *faultTest) pgOutage(what string, names ...string) {
+	waitFor("deliveries waiting between retries", 2*time.Minute, func() bool { return f.rcv.waiting() >= 10 })
+	log.Printf("fault: stop %s for %s (%d accepted so far, %d deliveries waiting between retries)",
+		what, f.opt.outage, f.pub.acceptedN.Load(), f.rcv.waiting())
+	f.pub.setPhase(what + " down")
+	for _, name := range names {
+		f.t.pg("stop", name)
 	}
+	time.Sleep(f.opt.outage)
+	for i := len(names) - 1; i >= 0; i-- {
+		f.t.pg("start", names[i])
+	}
+	log.Printf("fault: %s back", what)
+}
 
-	// Fault 4: hookd's own database down, Temporal's up.
-	pgOutage("hookd's PostgreSQL (Temporal's stays up)", "hookd")
-	pub.setPhase("after hookd's database came back")
-	pub.waitAccepted("after hookd's database came back", 5, 3*time.Minute)
-	rcv.waitDelivered("after hookd's database came back", 10, 3*time.Minute)
-
-	// Fault 5: all of PostgreSQL down (Temporal's instance and hookd's).
-	pgOutage("both PostgreSQL instances", "hookd", "temporal")
-	pub.setPhase("after the faults")
-
-	// Keep publishing until enough events were accepted after the last
-	// fault, then stop.
-	pub.waitAccepted("after the faults", int64(*afterLast), 4*time.Minute)
-	close(pub.stop)
+// stopPublishing keeps publishing until enough events were accepted after
+// the last fault, then stops.
+func (f *faultTest) stopPublishing() {
+	f.pub.waitAccepted("after the faults", int64(f.opt.afterLast), 4*time.Minute)
+	close(f.pub.stop)
 	select {
-	case <-pub.done:
+	case <-f.pub.done:
 	case <-time.After(2 * time.Minute):
 		fatalf("publishing did not end 2 minutes after it was told to stop")
 	}
-	log.Printf("published: %d events accepted; waiting for their deliveries", pub.acceptedN.Load())
+	log.Printf("published: %d events accepted; waiting for their deliveries", f.pub.acceptedN.Load())
+}
 
-	ids := pub.ids()
+// waitForDeliveries waits until every event of ids reached every receiver,
+// for at most -wait, and gives up earlier when no missing delivery arrived
+// for -stall.
+func (f *faultTest) waitForDeliveries(ids []string) {
 	missing := func() int {
 		n := 0
 		for _, id := range ids {
-			for i := range kinds {
-				if rcv.count(i, id) == 0 {
+			for i := range f.kinds {
+				if f.rcv.count(i, id) == 0 {
 					n++
 				}
 			}
 		}
 		return n
 	}
-	deadline := time.Now().Add(*wait)
+	deadline := time.Now().Add(f.opt.wait)
 	lost, progressed := missing(), time.Now()
-	for lost > 0 && time.Now().Before(deadline) && time.Since(progressed) < *stall {
+	for lost > 0 && time.Now().Before(deadline) && time.Since(progressed) < f.opt.stall {
 		time.Sleep(time.Second)
 		if n := missing(); n < lost {
 			lost, progressed = n, time.Now()
 		}
 	}
+}
 
-	fmt.Printf("worker1 attempts in flight when killed: %d (of %d at the receivers)\n", mine, all)
-	fmt.Printf("requests the sender gave up on (killed, or timed out at the hanging receiver): %d\n", rcv.aborted.Load())
-	fmt.Printf("processes that exited unbidden (restarted, as a supervisor would): %s\n", t.unbidden())
+// report prints what the run saw and returns the exit code: 1 if an
+// accepted event did not reach every endpoint, or if the keys published and
+// the events accepted disagree.
+func (f *faultTest) report(ids []string) int {
+	fmt.Printf("worker1 attempts in flight when killed: %d (of %d at the receivers)\n", f.mine, f.all)
+	fmt.Printf("requests the sender gave up on (killed, or timed out at the hanging receiver): %d\n", f.rcv.aborted.Load())
+	fmt.Printf("processes that exited unbidden (restarted, as a supervisor would): %s\n", f.t.unbidden())
 	fmt.Println("events accepted by phase:")
-	for _, ph := range pub.phases() {
+	for _, ph := range f.pub.phases() {
 		fmt.Printf("  %-48s %d\n", ph.name, ph.n)
 	}
+	expected, delivered, dups := f.printReceiverTable(ids)
+	if delivered < expected {
+		fmt.Println("what hookd's API says of the lost deliveries (status, last error):")
+		explainLost(f.kinds, f.endpointIDs, ids, f.rcv)
+	}
+	fmt.Printf("events accepted: %d\ndeliveries expected: %d\ndelivered: %d\nduplicates: %d\nlost: %d\nruntime: %s\n",
+		len(ids), expected, delivered, dups, expected-delivered, time.Since(f.began).Round(time.Second))
+	switch {
+	case expected-delivered > 0:
+		fmt.Println("FAIL: not every accepted event reached every endpoint")
+		return 1
+	case int64(len(ids)) != f.pub.keys.Load():
+		fmt.Printf("FAIL: %d idempotency keys published but %d distinct events accepted\n", f.pub.keys.Load(), len(ids))
+		return 1
+	}
+	fmt.Println("PASS: nothing accepted was lost")
+	return 0
+}
+
+// printReceiverTable prints, per kind of receiver, the deliveries of ids
+// expected, delivered, duplicated and lost, and returns the totals.
+func (f *faultTest) printReceiverTable(ids []string) (expected, delivered, dups int) {
 	fmt.Printf("%-8s %9s %9s %10s %6s\n", "receiver", "expected", "delivered", "duplicates", "lost")
-	var expected, delivered, dups int
 	for _, k := range []string{plain, flaky, binary, hanging} {
 		var e, d, dup, l int
-		for i, ki := range kinds {
+		for i, ki := range f.kinds {
 			if ki != k {
 				continue
 			}
 			for _, id := range ids {
 				e++
-				if c := rcv.count(i, id); c > 0 {
+				if c := f.rcv.count(i, id); c > 0 {
 					d++
 					dup += c - 1
 				} else {
@@ -322,22 +438,7 @@ func main() {
 		fmt.Printf("%-8s %9d %9d %10d %6d\n", k, e, d, dup, l)
 		expected, delivered, dups = expected+e, delivered+d, dups+dup
 	}
-	if delivered < expected {
-		fmt.Println("what hookd's API says of the lost deliveries (status, last error):")
-		explainLost(kinds, endpointIDs, ids, rcv)
-	}
-	fmt.Printf("events accepted: %d\ndeliveries expected: %d\ndelivered: %d\nduplicates: %d\nlost: %d\nruntime: %s\n",
-		len(ids), expected, delivered, dups, expected-delivered, time.Since(began).Round(time.Second))
-	switch {
-	case expected-delivered > 0:
-		fmt.Println("FAIL: not every accepted event reached every endpoint")
-		exit(1)
-	case int64(len(ids)) != pub.keys.Load():
-		fmt.Printf("FAIL: %d idempotency keys published but %d distinct events accepted\n", pub.keys.Load(), len(ids))
-		exit(1)
-	}
-	fmt.Println("PASS: nothing accepted was lost")
-	exit(0)
+	return expected, delivered, dups
 }
 
 // explainLost prints, per kind of receiver, the stored status of the
@@ -726,61 +827,67 @@ func newReceivers(kinds []string) *receivers {
 		if err != nil {
 			fatalf("%v", err)
 		}
-		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			id := req.Header.Get("webhook-id")
-			r.mu.Lock()
-			r.inFlight[req.RemoteAddr] = i
-			r.tries[i][id]++
-			try := r.tries[i][id]
-			hold := r.holdCh
-			r.mu.Unlock()
-			defer func() {
-				r.mu.Lock()
-				delete(r.inFlight, req.RemoteAddr)
-				r.mu.Unlock()
-			}()
-			_, _ = io.Copy(io.Discard, req.Body)
-			time.Sleep(50 * time.Millisecond)
-			if hold != nil {
-				select {
-				case <-hold:
-				case <-req.Context().Done():
-				case <-time.After(20 * time.Second): // below the 30s attempt timeout
-				}
-			}
-			if kind == hanging && try == 1 {
-				select {
-				case <-req.Context().Done():
-				case <-time.After(hangFor):
-				}
-			}
-			if req.Context().Err() != nil {
-				// The sender is gone (killed, or it timed out): it never saw
-				// an answer, so this does not count as delivered.
-				r.aborted.Add(1)
-				return
-			}
-			if (kind == flaky || kind == binary) && try == 1 {
-				w.WriteHeader(http.StatusInternalServerError)
-				if kind == binary {
-					_, _ = w.Write(binaryBody)
-				}
-				return
-			}
-			r.mu.Lock()
-			r.got[i][id]++
-			r.mu.Unlock()
-			w.WriteHeader(http.StatusOK)
-			if kind == binary {
-				_, _ = w.Write(binaryBody)
-			}
-		})}
-		go srv.Serve(ln)
+		srv := &http.Server{Handler: r.handler(i, kind)}
+		go func() { _ = srv.Serve(ln) }()
 		r.srvs = append(r.srvs, srv)
 		r.ports = append(r.ports, ln.Addr().(*net.TCPAddr).Port)
 		r.urls = append(r.urls, "http://"+ln.Addr().String()+"/hook")
 	}
 	return r
+}
+
+// handler is receiver i, of kind: it waits while the receivers are held,
+// answers as its kind does, and counts the 2xx it gives per event.
+func (r *receivers) handler(i int, kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		id := req.Header.Get("webhook-id")
+		r.mu.Lock()
+		r.inFlight[req.RemoteAddr] = i
+		r.tries[i][id]++
+		try := r.tries[i][id]
+		hold := r.holdCh
+		r.mu.Unlock()
+		defer func() {
+			r.mu.Lock()
+			delete(r.inFlight, req.RemoteAddr)
+			r.mu.Unlock()
+		}()
+		_, _ = io.Copy(io.Discard, req.Body)
+		time.Sleep(50 * time.Millisecond)
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-req.Context().Done():
+			case <-time.After(20 * time.Second): // below the 30s attempt timeout
+			}
+		}
+		if kind == hanging && try == 1 {
+			select {
+			case <-req.Context().Done():
+			case <-time.After(hangFor):
+			}
+		}
+		if req.Context().Err() != nil {
+			// The sender is gone (killed, or it timed out): it never saw
+			// an answer, so this does not count as delivered.
+			r.aborted.Add(1)
+			return
+		}
+		if (kind == flaky || kind == binary) && try == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			if kind == binary {
+				_, _ = w.Write(binaryBody)
+			}
+			return
+		}
+		r.mu.Lock()
+		r.got[i][id]++
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+		if kind == binary {
+			_, _ = w.Write(binaryBody)
+		}
+	}
 }
 
 // waitDelivered waits until the receivers answered n more 2xx from now:
