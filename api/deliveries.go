@@ -2,9 +2,9 @@ package api
 
 import (
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/hookd/hookd/models"
+	"github.com/hookd/hookd/operations"
 	"github.com/hookd/hookd/workflows"
 )
 
@@ -75,56 +76,19 @@ func toAttemptJSON(a *models.Attempt) attemptJSON {
 	return out
 }
 
-var (
-	idPattern     = regexp.MustCompile(`^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$`)
-	statusPattern = map[string]bool{
-		models.DeliveryPending: true, models.DeliveryHeld: true, models.DeliverySucceeded: true,
-		models.DeliveryFailed: true, models.DeliveryCancelled: true,
-	}
-)
+var idPattern = regexp.MustCompile(`^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$`)
 
-// listDeliveries: GET /v1/deliveries?endpoint_id=&event_id=&status=&since=&until=&limit=&cursor=
-// Newest first; next_cursor is null on the last page.
+// listDeliveries: GET /v1/deliveries?endpoint_id=&event_id=&status=&tenant_id=&event_type=&since=&until=&limit=&cursor=
+// Newest first; next_cursor is null on the last page. The filters are read
+// by operations.DeliveryQuery, as the dashboard reads them.
 func (a *API) listDeliveries(c *gin.Context) error {
-	f := models.DeliveryFilter{
-		EndpointID: c.Query("endpoint_id"),
-		EventID:    c.Query("event_id"),
-		Status:     c.Query("status"),
-		After:      c.Query("cursor"),
-		Limit:      50,
-	}
-	for _, q := range []struct{ name, val, prefix string }{
-		{"endpoint_id", f.EndpointID, "ep_"}, {"event_id", f.EventID, "evt_"}, {"cursor", f.After, "dlv_"},
-	} {
-		if q.val != "" && (!idPattern.MatchString(q.val) || q.val[:len(q.prefix)] != q.prefix) {
-			return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: q.name,
-				Message: q.name + ": is not a valid " + q.prefix + "… id"}
-		}
-	}
-	if f.Status != "" && !statusPattern[f.Status] {
-		return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: "status",
-			Message: "status: must be one of pending, held, succeeded, failed, cancelled"}
-	}
-	for _, q := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
-		if v := c.Query(q.name); v != "" {
-			t, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: q.name,
-					Message: q.name + ": must be an RFC 3339 time like 2024-05-01T12:00:00Z"}
-			}
-			*q.dst = t.UTC()
-		}
-	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 250 {
-			return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: "limit",
-				Message: "limit: must be a whole number from 1 to 250"}
-		}
-		f.Limit = n
+	f, err := operations.DeliveryQuery{
+		EndpointID: c.Query("endpoint_id"), EventID: c.Query("event_id"), Status: c.Query("status"),
+		TenantID: c.Query("tenant_id"), EventType: c.Query("event_type"),
+		Since: c.Query("since"), Until: c.Query("until"), Cursor: c.Query("cursor"), Limit: c.Query("limit"),
+	}.Filter()
+	if err != nil {
+		return queryFault(err)
 	}
 	limit := f.Limit
 	f.Limit++ // one more tells whether there is a next page
@@ -144,6 +108,16 @@ func (a *API) listDeliveries(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, gin.H{"data": out, "next_cursor": next})
 	return nil
+}
+
+// queryFault is an operation's refusal of a query parameter: 400, as for
+// every query parameter, where a body field's is 422.
+func queryFault(err error) error {
+	var oe *operations.Error
+	if errors.As(err, &oe) && oe.Kind == operations.Invalid {
+		return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: oe.Field, Message: oe.Message}
+	}
+	return err
 }
 
 // getDelivery: GET /v1/deliveries/{id}, with every attempt in order.

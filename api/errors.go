@@ -53,10 +53,11 @@ var operationStatus = map[operations.Kind]struct {
 	status int
 	code   string
 }{
-	operations.Invalid:     {http.StatusUnprocessableEntity, CodeValidation},
-	operations.NotFound:    {http.StatusNotFound, CodeNotFound},
-	operations.Conflict:    {http.StatusConflict, CodeConflict},
-	operations.Unavailable: {http.StatusServiceUnavailable, CodeUnavailable},
+	operations.Invalid:      {http.StatusUnprocessableEntity, CodeValidation},
+	operations.NotFound:     {http.StatusNotFound, CodeNotFound},
+	operations.Conflict:     {http.StatusConflict, CodeConflict},
+	operations.Unavailable:  {http.StatusServiceUnavailable, CodeUnavailable},
+	operations.Unauthorized: {http.StatusUnauthorized, CodeUnauthorized},
 }
 
 // toError renders err in the one error shape: an *Error as it is, an

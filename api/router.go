@@ -5,14 +5,13 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/hookd/hookd/apikey"
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/operations"
 )
@@ -33,19 +32,16 @@ type Deps struct {
 // API holds the route handlers' dependencies.
 type API struct {
 	ops     *operations.Ops
-	keys    [][32]byte
+	keys    *apikey.Set
 	log     *slog.Logger
 	metrics *metrics.Metrics
 }
 
 // New builds the whole route table.
 func New(d Deps) http.Handler {
-	a := &API{ops: d.Ops, log: d.Logger, metrics: d.Metrics}
+	a := &API{ops: d.Ops, log: d.Logger, metrics: d.Metrics, keys: apikey.New(d.APIKeys)}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
-	}
-	for _, k := range d.APIKeys {
-		a.keys = append(a.keys, sha256.Sum256([]byte(k)))
 	}
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -81,6 +77,7 @@ func (a *API) routes(r *gin.Engine) {
 	v1.POST("/endpoints/:id/test", h(a.testEndpoint))
 	// An endpoint's health, held by its health workflow: health.go.
 	v1.GET("/endpoints/:id/health", h(a.endpointHealth))
+	v1.GET("/endpoints/:id/stats", strictQuery("window"), h(a.endpointStats)) // stats.go
 	v1.POST("/endpoints/:id/pause", h(a.pauseEndpoint))
 	v1.POST("/endpoints/:id/unpause", h(a.unpauseEndpoint))
 	v1.POST("/endpoints/:id/replay", h(a.replayEndpoint))
@@ -93,9 +90,11 @@ func (a *API) routes(r *gin.Engine) {
 	v1.POST("/event-types", h(a.createEventType))
 	v1.POST("/event-types/presets/:profile", h(a.loadPreset))
 	// Deliveries and their retry: deliveries.go.
-	v1.GET("/deliveries", strictQuery("endpoint_id", "event_id", "status", "since", "until", "limit", "cursor"), h(a.listDeliveries))
+	v1.GET("/deliveries", strictQuery("endpoint_id", "event_id", "status", "tenant_id", "event_type", "since", "until", "limit", "cursor"), h(a.listDeliveries))
 	v1.GET("/deliveries/:id", h(a.getDelivery))
 	v1.POST("/deliveries/:id/retry", h(a.retryDelivery))
+	// Tenants' portal sessions for the dashboard: portal_sessions.go.
+	v1.POST("/portal-sessions", h(a.createPortalSession))
 	// Vessel compatibility, one webhook per connection: vessel.go.
 	v1.GET("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.getVesselWebhook))
 	v1.POST("/vessel/webhook", h(a.createVesselWebhook))
@@ -111,15 +110,8 @@ func (a *API) limitBody(c *gin.Context) {
 // configured keys, compared in constant time.
 func (a *API) authenticate(c *gin.Context) error {
 	token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
-	if ok {
-		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		match := 0
-		for _, k := range a.keys {
-			match |= subtle.ConstantTimeCompare(sum[:], k[:])
-		}
-		if match == 1 {
-			return nil
-		}
+	if ok && a.keys.Valid(strings.TrimSpace(token)) {
+		return nil
 	}
 	c.Header("WWW-Authenticate", `Bearer realm="hookd"`)
 	return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: "a valid API key is required: Authorization: Bearer <key>"}

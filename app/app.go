@@ -24,6 +24,7 @@ import (
 
 	"github.com/hookd/hookd/activities"
 	"github.com/hookd/hookd/api"
+	"github.com/hookd/hookd/apikey"
 	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/devserver"
 	"github.com/hookd/hookd/engine"
@@ -31,6 +32,7 @@ import (
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/operations"
 	"github.com/hookd/hookd/temporalsetup"
+	"github.com/hookd/hookd/ui"
 	"github.com/hookd/hookd/worker"
 	"github.com/hookd/hookd/workflows"
 )
@@ -50,6 +52,8 @@ type App struct {
 	Dev *devserver.Server
 	// APIURL is where the API listens ("" in worker mode).
 	APIURL string
+	// DashboardURL is where the dashboard is served, on the API's listener.
+	DashboardURL string
 	// GeneratedAPIKey is the dev key used when HOOKD_API_KEY is unset,
 	// kept in the data dir; NewAPIKey says it was made by this start
 	// (false: read back from an earlier one).
@@ -194,8 +198,9 @@ func (a *App) startAPI() error {
 		return fmt.Errorf("HOOKD_API_ADDR: listen on %s: %w", a.Config.APIAddr, err)
 	}
 	a.APIURL = "http://" + ln.Addr().String()
+	a.DashboardURL = a.APIURL + ui.Prefix
 	a.http = &http.Server{
-		Handler:           api.New(api.Deps{Ops: a.Ops, APIKeys: keys, Logger: a.log, Metrics: a.Metrics}),
+		Handler:           a.handler(keys),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -205,6 +210,25 @@ func (a *App) startAPI() error {
 	a.served = make(chan error, 1)
 	go func() { a.served <- a.http.Serve(ln) }()
 	return nil
+}
+
+// handler is what the API's listener serves: the dashboard under /ui/, the
+// REST API everywhere else.
+func (a *App) handler(keys []string) http.Handler {
+	restAPI := api.New(api.Deps{Ops: a.Ops, APIKeys: keys, Logger: a.log, Metrics: a.Metrics})
+	temporalUI := a.Config.TemporalUIURL
+	if temporalUI == "" && a.Dev != nil {
+		temporalUI = a.Dev.UIURL()
+	}
+	dashboard := ui.New(ui.Deps{Ops: a.Ops, Keys: apikey.New(keys), Logger: a.log,
+		FrameAncestors: a.Config.PortalFrameAncestors, TemporalUIURL: temporalUI, TemporalNamespace: a.Config.TemporalNamespace})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, ui.Prefix) || r.URL.Path == strings.TrimSuffix(ui.Prefix, "/") {
+			dashboard.ServeHTTP(w, r)
+			return
+		}
+		restAPI.ServeHTTP(w, r)
+	})
 }
 
 // startWorker starts the worker, its activities built with the engine, and

@@ -15,6 +15,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,6 +60,12 @@ type Config struct {
 	// Temporal's environment configuration (TemporalVariables). Empty in
 	// dev: the embedded server is plaintext.
 	TemporalClient client.Options
+	// PortalFrameAncestors is HOOKD_PORTAL_FRAME_ANCESTORS: the origins that
+	// may embed the tenants' portal in an iframe (CSP frame-ancestors).
+	PortalFrameAncestors []string
+	// TemporalUIURL is HOOKD_TEMPORAL_UI_URL: where the dashboard links each
+	// delivery's workflow ("" in dev means the embedded UI).
+	TemporalUIURL string
 }
 
 // DefaultMaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT's default.
@@ -198,6 +205,33 @@ var Settings = []Setting{
 		check: func(c *Config) error {
 			if c.MaxEndpointsPerTenant < 1 {
 				return notAtLeastOne(strconv.Itoa(c.MaxEndpointsPerTenant))
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_PORTAL_FRAME_ANCESTORS", Unset: "'none': no one may frame the portal",
+		Help: "origins that may embed the tenants' portal in an iframe, space- or comma-separated (https://app.example.com)",
+		parse: func(c *Config, v string) error {
+			c.PortalFrameAncestors = strings.Fields(strings.ReplaceAll(v, ",", " "))
+			return nil
+		},
+		check: func(c *Config) error {
+			for _, o := range c.PortalFrameAncestors {
+				if !frameAncestor.MatchString(o) {
+					return fmt.Errorf("%q is not an origin like https://app.example.com (or https://*.example.com, 'self')", o)
+				}
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_TEMPORAL_UI_URL", Unset: "the embedded UI in dev; no links otherwise",
+		Help:  "base URL of the Temporal UI the dashboard links each delivery's workflow to",
+		parse: func(c *Config, v string) error { c.TemporalUIURL = v; return nil },
+		check: func(c *Config) error {
+			if c.TemporalUIURL != "" && !httpURL.MatchString(c.TemporalUIURL) {
+				return fmt.Errorf("%q is not an http(s) URL", c.TemporalUIURL)
 			}
 			return nil
 		},
@@ -386,6 +420,13 @@ func parseAllowPrivate(c *Config, v string) error {
 	}
 	return nil
 }
+
+var (
+	// frameAncestor is one source of a CSP frame-ancestors list that names
+	// an origin: scheme://host[:port], the host possibly *.-prefixed, or 'self'.
+	frameAncestor = regexp.MustCompile(`^('self'|https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?)$`)
+	httpURL       = regexp.MustCompile(`^https?://[^\s/?#]+(/[^\s?#]*)?$`)
+)
 
 func hostPort(addr string) error {
 	if _, _, err := net.SplitHostPort(addr); err != nil {

@@ -44,12 +44,24 @@ func TestInvalidSettingsAreNamed(t *testing.T) {
 		"bad one endpoint":        {ModeDev, []string{"HOOKD_ONE_ENDPOINT_PER_TENANT=maybe"}, "HOOKD_ONE_ENDPOINT_PER_TENANT"},
 		"bad endpoint maximum":    {ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=many"}, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
 		"zero endpoint maximum":   {ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=0"}, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
+		"frame ancestor policy":   {ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://a.example; script-src *"}, "HOOKD_PORTAL_FRAME_ANCESTORS"},
+		"frame ancestor path":     {ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://a.example/app"}, "HOOKD_PORTAL_FRAME_ANCESTORS"},
+		"temporal ui not a url":   {ModeDev, []string{"HOOKD_TEMPORAL_UI_URL=temporal:8233"}, "HOOKD_TEMPORAL_UI_URL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(tc.mode, tc.env)
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+func TestPortalFrameAncestorsAreOrigins(t *testing.T) {
+	c, err := Load(ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://app.example.com, https://*.example.org:8443 'self'"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://app.example.com", "https://*.example.org:8443", "'self'"}, c.PortalFrameAncestors)
+	c, err = Load(ModeDev, nil)
+	require.NoError(t, err)
+	require.Empty(t, c.PortalFrameAncestors)
 }
 
 func TestProductionSettings(t *testing.T) {

@@ -240,6 +240,9 @@ func TestOpenAPIExamplesAreAcceptedAndAnswersMatchTheDocument(t *testing.T) {
 	}
 	status, out = o.call("GET", "/v1/endpoints/{id}/health", id(exampleEP), nil, nil)
 	requireOK(t, "GET health", status, out)
+	status, out = o.call("GET", "/v1/endpoints/{id}/stats", id(localEP), url.Values{"window": {"7d"}}, nil)
+	requireOK(t, "GET stats", status, out)
+	require.EqualValues(t, 1, out["succeeded"], "the delivery's attempt is counted")
 	for _, ex := range o.examples("POST", "/v1/endpoints/{id}/pause") {
 		status, out := o.call("POST", "/v1/endpoints/{id}/pause", id(exampleEP), nil, ex.value)
 		requireOK(t, "pause example "+ex.name, status, out)
@@ -304,6 +307,12 @@ func TestOpenAPIExamplesAreAcceptedAndAnswersMatchTheDocument(t *testing.T) {
 	require.NotEmpty(t, out["attempts"], "the attempts' shape is checked too")
 	status, out = o.call("POST", "/v1/deliveries/{id}/retry", id(deliveryID), nil, nil)
 	require.Equal(t, http.StatusAccepted, status, "%v", out)
+
+	// Portal sessions, one per example.
+	for _, ex := range o.examples("POST", "/v1/portal-sessions") {
+		status, out := o.call("POST", "/v1/portal-sessions", nil, nil, ex.value)
+		require.Equal(t, http.StatusCreated, status, "example %s: %v", ex.name, out)
+	}
 
 	// Vessel webhooks: create per example, read, delete with the DELETE example.
 	for _, ex := range o.examples("POST", "/v1/vessel/webhook") {

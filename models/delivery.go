@@ -77,16 +77,23 @@ type DeliveryFilter struct {
 	EndpointID string
 	EventID    string
 	Status     string
-	Since      time.Time // created at or after
-	Until      time.Time // created before
-	After      string    // cursor: ids strictly less than this (newest first)
-	Limit      int
+	// TenantID and EventType select by the delivery's event: its tenant, its type.
+	TenantID  string
+	EventType string
+	Since     time.Time // created at or after
+	Until     time.Time // created before
+	After     string    // cursor: ids strictly less than this (newest first)
+	Limit     int
 }
 
 // ListDeliveries returns deliveries newest first. Delivery ids grow with time,
 // so paging by id is stable while new deliveries are inserted.
 func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
 	q := eq(s.db.WithContext(ctx).Model(&Delivery{}), "endpoint_id", f.EndpointID, "event_id", f.EventID, "status", f.Status)
+	if f.TenantID != "" || f.EventType != "" {
+		events := eq(s.db.Session(&gorm.Session{NewDB: true}).Model(&Event{}).Select("id"), "tenant_id", f.TenantID, "type", f.EventType)
+		q = q.Where("event_id IN (?)", events)
+	}
 	var out []Delivery
 	if err := newestFirst(q, f.Since, f.Until, f.After, f.Limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)

@@ -111,7 +111,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := migratePrimaryEndpoints(db.Session(&gorm.Session{NewDB: true})); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		if err := db.AutoMigrate(&Endpoint{}, &Event{}, &Delivery{}, &Attempt{}, &EventType{}, &PrimaryEndpoint{}); err != nil {
+		if err := db.AutoMigrate(&Endpoint{}, &Event{}, &Delivery{}, &Attempt{}, &EventType{}, &PrimaryEndpoint{}, &UISession{}); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 		if err := backfillReconcile(db.Session(&gorm.Session{NewDB: true})); err != nil {

@@ -22,6 +22,8 @@ const (
 	Conflict
 	// Unavailable: a part of hookd could not be reached; retry later.
 	Unavailable
+	// Unauthorized: the credential given (a dashboard session) is not usable.
+	Unauthorized
 )
 
 // Error is an operation refused for a reason its caller can act on. Any

@@ -27,6 +27,8 @@ type Store interface {
 	DeliveryStore
 	EventTypeStore
 	PrimaryEndpointStore
+	SessionStore
+	StatsStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 }

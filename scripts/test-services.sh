@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure what the tests talk to is present: Node.js (the Vessel receiver
-# runs the seed's own JavaScript) and PostgreSQL on 127.0.0.1:5432 with a
-# database "test". Installs from Debian's packages when missing (needs root).
+# runs the seed's own JavaScript), Chromium (the dashboard's browser tests
+# drive it headless) and PostgreSQL on 127.0.0.1:5432 with a database
+# "test". Installs from Debian's packages when missing (needs root).
 set -euo pipefail
 
 need_apt=()
@@ -9,6 +10,8 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 # The README's walk-through (run by a test) uses curl and jq.
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+# The dashboard's browser tests (e2e/dashboard_test.go) look for /usr/bin/chromium.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v pg_isready >/dev/null 2>&1 || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-services: installing ${need_apt[*]}"

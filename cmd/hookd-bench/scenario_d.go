@@ -54,7 +54,7 @@ func (b *bench) scenarioD(ctx context.Context) {
 	}
 	fmt.Printf("## (d) GET /v1/deliveries on PostgreSQL: %d attempts, %d deliveries, %d events, 12 endpoints; listed: %s; seeded in %s\n\n",
 		r.Attempts, r.Deliveries, r.Events, strings.Join(listed, ", "), ms(r.Seed))
-	t := table{head: []string{"request", "n", "rows", "p50", "p95", "max"}}
+	t := table{head: []string{"request", "n", "rows (bytes for pages)", "p50", "p95", "max"}}
 	for _, c := range r.Cases {
 		t.add(c.Name, fmt.Sprint(len(c.Lat)), fmt.Sprint(c.Rows), ms(c.Lat.pct(50)), ms(c.Lat.pct(95)), ms(c.Lat.max()))
 	}
@@ -117,6 +117,14 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 	}
 	r.Endpoints = eps
 	r.Cases = b.measureList(ctx, c, eps)
+
+	pc, stopUI, err := serveDashboard(ctx, store)
+	if err != nil {
+		r.Skipped = err.Error()
+		return r
+	}
+	defer stopUI()
+	r.Cases = append(r.Cases, b.measurePages(ctx, pc, eps)...)
 	return r
 }
 

@@ -70,6 +70,9 @@ func announce(a *app.App) {
 		}
 		fmt.Printf("  API key      %s   (%s %s/api-key)\n", a.GeneratedAPIKey, how, c.DataDir)
 	}
+	if a.DashboardURL != "" {
+		fmt.Printf("  Dashboard    %s   (sign in with the API key)\n", a.DashboardURL)
+	}
 	fmt.Printf("  Temporal     %s (namespace %s)\n", c.TemporalAddress, c.TemporalNamespace)
 	if a.Dev != nil && a.Dev.UIURL() != "" {
 		fmt.Printf("  Temporal UI  %s\n", a.Dev.UIURL())

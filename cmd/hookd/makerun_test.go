@@ -31,7 +31,7 @@ func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command("make", "--no-print-directory", "run", "BIN="+filepath.Join(dir, "hookd"))
 	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(environWithoutHookd(),
 		"HOOKD_API_ADDR=127.0.0.1:0", "HOOKD_TEMPORAL_ADDRESS=127.0.0.1:0", "HOOKD_TEMPORAL_UI_PORT=0",
 		"HOOKD_DATA_DIR="+filepath.Join(dir, "data"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -55,16 +55,18 @@ func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 			}
 		}
 	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
 	select {
 	case banner := <-running:
 		require.Contains(t, banner, "hookd dev is running")
+	case err := <-done:
+		t.Fatalf("make run ended (%v) before hookd was running; stderr:\n%s", err, stderr.String())
 	case <-time.After(10 * time.Minute):
 		t.Fatalf("make run printed no banner in 10 minutes; stderr:\n%s", stderr.String())
 	}
 
 	require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGINT))
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
 		// hookd exits 0, so make reports no failed recipe. make itself was
@@ -84,4 +86,17 @@ func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatalf("make run did not stop within a minute of Ctrl-C; stderr:\n%s", stderr.String())
 	}
+}
+
+// environWithoutHookd is the test's environment without HOOKD_ settings
+// (such as HOOKD_TEST_POSTGRES_DSN, which hookd would refuse as unknown):
+// hookd runs with the ones the test gives it only.
+func environWithoutHookd() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HOOKD_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
