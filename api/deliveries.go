@@ -2,9 +2,7 @@ package api
 
 import (
 	"encoding/base64"
-	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,8 +74,6 @@ func toAttemptJSON(a *models.Attempt) attemptJSON {
 	return out
 }
 
-var idPattern = regexp.MustCompile(`^[a-z]{2,4}_[0-9A-HJKMNP-TV-Z]{26}$`)
-
 // listDeliveries: GET /v1/deliveries?endpoint_id=&event_id=&status=&tenant_id=&event_type=&since=&until=&limit=&cursor=
 // Newest first; next_cursor is null on the last page. The filters are read
 // by operations.DeliveryQuery, as the dashboard reads them.
@@ -108,16 +104,6 @@ func (a *API) listDeliveries(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, gin.H{"data": out, "next_cursor": next})
 	return nil
-}
-
-// queryFault is an operation's refusal of a query parameter: 400, as for
-// every query parameter, where a body field's is 422.
-func queryFault(err error) error {
-	var oe *operations.Error
-	if errors.As(err, &oe) && oe.Kind == operations.Invalid {
-		return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: oe.Field, Message: oe.Message}
-	}
-	return err
 }
 
 // getDelivery: GET /v1/deliveries/{id}, with every attempt in order.

@@ -1,15 +1,17 @@
 package api
 
 import (
+	"errors"
 	"maps"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/hookd/hookd/operations"
 )
 
 // page reads limit (1–250, default 50) and cursor (an id of the given
@@ -19,7 +21,7 @@ func page(c *gin.Context, prefix string) (limit int, cursor string, err error) {
 		return 0, "", err
 	}
 	cursor = c.Query("cursor")
-	if cursor != "" && !validID(cursor, prefix) {
+	if cursor != "" && !operations.IsID(cursor, prefix) {
 		return 0, "", queryError("cursor", "is not a cursor this list returned")
 	}
 	return limit, cursor, nil
@@ -27,23 +29,22 @@ func page(c *gin.Context, prefix string) (limit int, cursor string, err error) {
 
 // timeQuery reads an optional RFC 3339 query parameter.
 func timeQuery(c *gin.Context, name string) (time.Time, error) {
-	v := c.Query(name)
-	if v == "" {
-		return time.Time{}, nil
+	t, err := operations.ParseTime(name, c.Query(name))
+	return t, queryFault(err)
+}
+
+// queryFault is an operation's refusal of a query parameter: 400, as for
+// every query parameter, where a body field's is 422.
+func queryFault(err error) error {
+	var oe *operations.Error
+	if errors.As(err, &oe) && oe.Kind == operations.Invalid {
+		return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: oe.Field, Message: oe.Message}
 	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return time.Time{}, queryError(name, "must be an RFC 3339 time like 2024-05-01T12:00:00Z")
-	}
-	return t.UTC(), nil
+	return err
 }
 
 func queryError(field, msg string) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeValidation, Field: field, Message: field + ": " + msg}
-}
-
-func validID(id, prefix string) bool {
-	return idPattern.MatchString(id) && len(id) > len(prefix) && id[:len(prefix)] == prefix
 }
 
 // listPage answers {"data": items, "next_cursor": …}: items holds limit+1
@@ -64,15 +65,8 @@ func listPage[T any](c *gin.Context, items []T, limit int, id func(T) string, re
 
 // limitQuery reads limit (1–250) from the query string, def when absent.
 func limitQuery(c *gin.Context, def int) (int, error) {
-	v := c.Query("limit")
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > 250 {
-		return 0, queryError("limit", "must be a whole number from 1 to 250")
-	}
-	return n, nil
+	n, err := operations.ParseLimit(c.Query("limit"), def)
+	return n, queryFault(err)
 }
 
 // strictQuery is the middleware of a route that reads its query string: it

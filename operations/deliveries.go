@@ -55,7 +55,7 @@ var DeliveryStatuses = []string{models.DeliveryPending, models.DeliveryHeld, mod
 // field at fault.
 func (q DeliveryQuery) Filter() (models.DeliveryFilter, error) {
 	f := models.DeliveryFilter{EndpointID: q.EndpointID, EventID: q.EventID, Status: q.Status,
-		TenantID: q.TenantID, EventType: q.EventType, After: q.Cursor, Limit: 50}
+		TenantID: q.TenantID, EventType: q.EventType, After: q.Cursor}
 	for _, id := range []struct{ name, val, prefix string }{
 		{"endpoint_id", q.EndpointID, "ep_"}, {"event_id", q.EventID, "evt_"}, {"cursor", q.Cursor, "dlv_"},
 	} {
@@ -73,24 +73,21 @@ func (q DeliveryQuery) Filter() (models.DeliveryFilter, error) {
 		return f, invalid("event_type", "must be dot-separated words, like \"lead.created\"")
 	}
 	var err error
-	if f.Since, err = queryTime("since", q.Since); err != nil {
+	if f.Since, err = ParseTime("since", q.Since); err != nil {
 		return f, err
 	}
-	if f.Until, err = queryTime("until", q.Until); err != nil {
+	if f.Until, err = ParseTime("until", q.Until); err != nil {
 		return f, err
 	}
-	if q.Limit != "" {
-		n, err := strconv.Atoi(q.Limit)
-		if err != nil || n < 1 || n > 250 {
-			return f, invalid("limit", "must be a whole number from 1 to 250")
-		}
-		f.Limit = n
+	if f.Limit, err = ParseLimit(q.Limit, 50); err != nil {
+		return f, err
 	}
 	return f, nil
 }
 
-// queryTime reads an optional RFC 3339 time given as text.
-func queryTime(field, v string) (time.Time, error) {
+// ParseTime reads an optional RFC 3339 time given as text (a list's
+// since or until); the zero time when v is empty.
+func ParseTime(field, v string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
@@ -99,4 +96,16 @@ func queryTime(field, v string) (time.Time, error) {
 		return time.Time{}, invalid(field, "must be an RFC 3339 time like 2024-05-01T12:00:00Z")
 	}
 	return t.UTC(), nil
+}
+
+// ParseLimit reads a list's optional page size, 1 to 250; def when v is empty.
+func ParseLimit(v string, def int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 250 {
+		return 0, invalid("limit", "must be a whole number from 1 to 250")
+	}
+	return n, nil
 }
