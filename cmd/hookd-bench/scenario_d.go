@@ -105,7 +105,8 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 	r.Seed = time.Since(t0)
 	b.progress("scenario d: seeded in %s (%.0f attempts/s incl. deliveries and events)", ms(r.Seed), float64(r.Attempts)/r.Seed.Seconds())
 
-	c, stopAPI, err := serveListAPI(store)
+	ops := operations.New(operations.Deps{Store: store})
+	c, stopAPI, err := serveListAPI(ops)
 	if err != nil {
 		r.Skipped = err.Error()
 		return r
@@ -118,7 +119,7 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 	r.Endpoints = eps
 	r.Cases = b.measureList(ctx, c, eps)
 
-	pc, stopUI, err := serveDashboard(ctx, store)
+	pc, stopUI, err := serveDashboard(ctx, ops)
 	if err != nil {
 		r.Skipped = err.Error()
 		return r
@@ -179,15 +180,15 @@ func (b *bench) openFreshSchema(ctx context.Context, admin *models.Store, dsn st
 	return store, schema, closeStore, nil
 }
 
-// serveListAPI serves hookd's API over store on a free loopback port and
+// serveListAPI serves hookd's API over ops on a free loopback port and
 // returns a client for it and the function that stops it.
-func serveListAPI(store *models.Store) (*apiClient, func(), error) {
+func serveListAPI(ops *operations.Ops) (*apiClient, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, nil, err
 	}
 	key := "hookd-bench-list-key-0123456789"
-	srv := &http.Server{Handler: api.New(api.Deps{Ops: operations.New(operations.Deps{Store: store}), APIKeys: []string{key},
+	srv := &http.Server{Handler: api.New(api.Deps{Ops: ops, APIKeys: []string{key},
 		Logger: slog.New(slog.DiscardHandler)})}
 	go func() { _ = srv.Serve(ln) }()
 	stop := func() { _ = srv.Close() }

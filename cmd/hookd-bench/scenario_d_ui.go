@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/operations"
 	"github.com/hookd/hookd/ui"
 )
@@ -22,10 +21,9 @@ type pageClient struct {
 	http   *http.Client
 }
 
-// serveDashboard serves the dashboard over store on a free port and signs
-// an operator in.
-func serveDashboard(ctx context.Context, store *models.Store) (*pageClient, func(), error) {
-	ops := operations.New(operations.Deps{Store: store})
+// serveDashboard serves the dashboard over the operations scenario (d)'s
+// API serves, on a free port, and signs an operator in.
+func serveDashboard(ctx context.Context, ops *operations.Ops) (*pageClient, func(), error) {
 	sess, err := ops.StartOperatorSession(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dashboard session: %w", err)
