@@ -48,16 +48,14 @@ func invalid(field, format string, a ...any) *Error {
 	return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Message: msg, Field: field}
 }
 
-// operationStatus is the status and code of each kind of operations.Error.
-var operationStatus = map[operations.Kind]struct {
-	status int
-	code   string
-}{
-	operations.Invalid:      {http.StatusUnprocessableEntity, CodeValidation},
-	operations.NotFound:     {http.StatusNotFound, CodeNotFound},
-	operations.Conflict:     {http.StatusConflict, CodeConflict},
-	operations.Unavailable:  {http.StatusServiceUnavailable, CodeUnavailable},
-	operations.Unauthorized: {http.StatusUnauthorized, CodeUnauthorized},
+// operationCode is the error code of each kind of operations.Error; its
+// status is the kind's HTTPStatus.
+var operationCode = map[operations.Kind]string{
+	operations.Invalid:      CodeValidation,
+	operations.NotFound:     CodeNotFound,
+	operations.Conflict:     CodeConflict,
+	operations.Unavailable:  CodeUnavailable,
+	operations.Unauthorized: CodeUnauthorized,
 }
 
 // toError renders err in the one error shape: an *Error as it is, an
@@ -70,8 +68,8 @@ func toError(err error) (_ *Error, ok bool) {
 	}
 	var oe *operations.Error
 	if errors.As(err, &oe) {
-		if s, known := operationStatus[oe.Kind]; known {
-			return &Error{Status: s.status, Code: s.code, Message: oe.Message, Field: oe.Field}, true
+		if code, known := operationCode[oe.Kind]; known {
+			return &Error{Status: oe.Kind.HTTPStatus(), Code: code, Message: oe.Message, Field: oe.Field}, true
 		}
 	}
 	return nil, false

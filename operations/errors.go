@@ -3,6 +3,7 @@ package operations
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -25,6 +26,24 @@ const (
 	// Unauthorized: the credential given (a dashboard session) is not usable.
 	Unauthorized
 )
+
+// HTTPStatus is the status a front door answers an Error of kind k with;
+// 0 for an unknown kind (hookd's own failure: 500).
+func (k Kind) HTTPStatus() int {
+	switch k {
+	case Invalid:
+		return http.StatusUnprocessableEntity
+	case NotFound:
+		return http.StatusNotFound
+	case Conflict:
+		return http.StatusConflict
+	case Unavailable:
+		return http.StatusServiceUnavailable
+	case Unauthorized:
+		return http.StatusUnauthorized
+	}
+	return 0
+}
 
 // Error is an operation refused for a reason its caller can act on. Any
 // other error an operation returns is hookd's own failure. Message is for

@@ -111,7 +111,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, v *viewe
 	}
 	var oe *operations.Error
 	if errors.As(err, &oe) && oe.Kind != operations.NotFound {
-		return s.renderEndpointForm(w, r, v, kindStatus[oe.Kind], form, oe)
+		return s.renderEndpointForm(w, r, v, oe.Kind.HTTPStatus(), form, oe)
 	}
 	return err
 }
@@ -142,7 +142,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, v *viewe
 	}
 	var oe *operations.Error
 	if errors.As(err, &oe) && oe.Kind != operations.NotFound {
-		return s.renderEndpointForm(w, r, v, kindStatus[oe.Kind], form, oe)
+		return s.renderEndpointForm(w, r, v, oe.Kind.HTTPStatus(), form, oe)
 	}
 	return err
 }

@@ -239,7 +239,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *viewer, err err
 	case errors.As(err, &se):
 		status, msg = se.status, se.message
 	case errors.As(err, &oe):
-		status, msg = kindStatus[oe.Kind], oe.Message
+		status, msg = oe.Kind.HTTPStatus(), oe.Message
 	default:
 		s.log.Error("ui.internal_error", "route", r.Pattern, "error", err)
 	}
@@ -251,11 +251,3 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *viewer, err err
 		"SignIn": status == http.StatusUnauthorized})
 }
 
-// kindStatus is the HTTP status of each kind of operations.Error, as the API answers it.
-var kindStatus = map[operations.Kind]int{
-	operations.Invalid:      http.StatusUnprocessableEntity,
-	operations.NotFound:     http.StatusNotFound,
-	operations.Conflict:     http.StatusConflict,
-	operations.Unavailable:  http.StatusServiceUnavailable,
-	operations.Unauthorized: http.StatusUnauthorized,
-}
