@@ -48,12 +48,18 @@ func (s *Store) CreateUISession(ctx context.Context, u *UISession) error {
 	return nil
 }
 
-// GetUISession loads the session of a token hash if it is of kind and usable
-// at now (not expired, not revoked); ErrSessionUnusable otherwise.
-func (s *Store) GetUISession(ctx context.Context, tokenHash, kind string, now time.Time) (*UISession, error) {
+// usable selects the sessions of a token hash and kind that are usable at
+// now: not expired, not revoked.
+func usable(tx *gorm.DB, tokenHash string, kinds []string, now time.Time) *gorm.DB {
+	return tx.Where("token_hash = ? AND kind IN ? AND revoked_at IS NULL AND expires_at > ?", tokenHash, kinds, now.UTC())
+}
+
+// GetUISession loads the dashboard session (operator or portal, never a
+// portal link not yet opened) of a token hash if it is usable at now;
+// ErrSessionUnusable otherwise.
+func (s *Store) GetUISession(ctx context.Context, tokenHash string, now time.Time) (*UISession, error) {
 	var out []UISession
-	err := s.db.WithContext(ctx).
-		Where("token_hash = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ?", tokenHash, kind, now.UTC()).
+	err := usable(s.db.WithContext(ctx), tokenHash, []string{SessionOperator, SessionPortal}, now).
 		Limit(1).Find(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("load ui session: %w", err)
@@ -71,8 +77,7 @@ func (s *Store) GetUISession(ctx context.Context, tokenHash, kind string, now ti
 func (s *Store) ExchangePortalLink(ctx context.Context, linkHash string, next *UISession, now time.Time) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var link UISession
-		err := tx.Where("token_hash = ? AND kind = ? AND revoked_at IS NULL AND expires_at > ?",
-			linkHash, SessionPortalLink, now.UTC()).Take(&link).Error
+		err := usable(tx, linkHash, []string{SessionPortalLink}, now).Take(&link).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return ErrSessionUnusable
 		}

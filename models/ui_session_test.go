@@ -23,23 +23,28 @@ func TestAPortalLinkIsExchangedOnceForASessionOfItsTenant(t *testing.T) {
 		second := &models.UISession{ID: models.NewID("uis"), TokenHash: "second", CreatedAt: now}
 		require.ErrorIs(t, s.ExchangePortalLink(ctx, "link", second, now), models.ErrSessionUnusable, "spent")
 
-		got, err := s.GetUISession(ctx, "first", models.SessionPortal, now)
+		got, err := s.GetUISession(ctx, "first", now)
 		require.NoError(t, err)
 		require.Equal(t, "acme", got.TenantID)
 		require.True(t, got.ReadOnly)
 		require.WithinDuration(t, link.ExpiresAt, got.ExpiresAt, time.Millisecond, "the session ends with the link")
-		_, err = s.GetUISession(ctx, "link", models.SessionPortal, now)
+		_, err = s.GetUISession(ctx, "link", now)
 		require.ErrorIs(t, err, models.ErrSessionUnusable, "a link is not a session")
-		_, err = s.GetUISession(ctx, "first", models.SessionPortal, now.Add(2*time.Hour))
+		fresh := &models.UISession{ID: models.NewID("uis"), TokenHash: "fresh", Kind: models.SessionPortalLink,
+			TenantID: "acme", ExpiresAt: now.Add(3 * time.Hour), CreatedAt: now}
+		require.NoError(t, s.CreateUISession(ctx, fresh))
+		_, err = s.GetUISession(ctx, "fresh", now)
+		require.ErrorIs(t, err, models.ErrSessionUnusable, "a link not yet opened is not a session either")
+		_, err = s.GetUISession(ctx, "first", now.Add(2*time.Hour))
 		require.ErrorIs(t, err, models.ErrSessionUnusable, "expired")
 
 		require.NoError(t, s.RevokeUISession(ctx, "first", now))
-		_, err = s.GetUISession(ctx, "first", models.SessionPortal, now)
+		_, err = s.GetUISession(ctx, "first", now)
 		require.ErrorIs(t, err, models.ErrSessionUnusable, "revoked")
 
 		n, err := s.DeleteEndedUISessions(ctx, now.Add(90*time.Minute))
 		require.NoError(t, err)
-		require.EqualValues(t, 2, n, "the link and its session ended")
+		require.EqualValues(t, 2, n, "the link and its session ended (the fresh link has not)")
 	})
 }
 

@@ -15,7 +15,7 @@ import (
 // SessionStore is what the dashboard session operations need of the store.
 type SessionStore interface {
 	CreateUISession(ctx context.Context, u *models.UISession) error
-	GetUISession(ctx context.Context, tokenHash, kind string, now time.Time) (*models.UISession, error)
+	GetUISession(ctx context.Context, tokenHash string, now time.Time) (*models.UISession, error)
 	ExchangePortalLink(ctx context.Context, linkHash string, next *models.UISession, now time.Time) error
 	RevokeUISession(ctx context.Context, tokenHash string, now time.Time) error
 	DeleteEndedUISessions(ctx context.Context, cutoff time.Time) (int64, error)
@@ -101,17 +101,11 @@ func (o *Ops) ExchangePortalLink(ctx context.Context, linkToken string) (*NewSes
 // Session is the usable dashboard session (operator or portal) of a token;
 // Unauthorized if it is unknown, expired, revoked or a link not yet opened.
 func (o *Ops) Session(ctx context.Context, token string) (*models.UISession, error) {
-	hash := HashToken(token)
-	for _, kind := range []string{models.SessionOperator, models.SessionPortal} {
-		s, err := o.store.GetUISession(ctx, hash, kind, o.now())
-		if err == nil {
-			return s, nil
-		}
-		if !errors.Is(err, models.ErrSessionUnusable) {
-			return nil, err
-		}
+	s, err := o.store.GetUISession(ctx, HashToken(token), o.now())
+	if errors.Is(err, models.ErrSessionUnusable) {
+		return nil, unauthorized()
 	}
-	return nil, unauthorized()
+	return s, err
 }
 
 // pruneSessions deletes the sessions that ended a day ago or more, so that
