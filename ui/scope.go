@@ -31,7 +31,7 @@ func (s *Server) delivery(ctx context.Context, v *viewer, id string) (*models.De
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	ev, _, err := s.ops.GetEvent(ctx, d.EventID, "", 1)
+	ev, err := s.ops.Event(ctx, d.EventID)
 	if err != nil {
 		return nil, nil, nil, err
 	}
