@@ -102,7 +102,7 @@ var Settings = []Setting{
 	},
 	{
 		Name: "HOOKD_API_KEY", Unset: "generated and printed in dev", Help: "bearer API keys, comma-separated; required outside dev",
-		parse: func(c *Config, v string) error { c.APIKeys = list(v); return nil },
+		parse: func(c *Config, v string) error { c.APIKeys = List(v); return nil },
 		check: func(c *Config) error {
 			for _, k := range c.APIKeys {
 				if len(k) < 16 {
@@ -383,8 +383,9 @@ func (s Setting) shownDefault() string {
 	return "unset"
 }
 
-// list splits a comma-separated value, dropping empty items.
-func list(v string) []string {
+// List splits a comma-separated value, trimming items and dropping empty
+// ones: how settings, and the dashboard's form fields, read lists.
+func List(v string) []string {
 	var out []string
 	for _, item := range strings.Split(v, ",") {
 		if item = strings.TrimSpace(item); item != "" {

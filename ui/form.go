@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hookd/hookd/config"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/operations"
 )
@@ -79,7 +80,7 @@ func (f endpointForm) input(creating bool) (operations.EndpointInput, error) {
 	if len(headers) > 0 || !creating {
 		in.Headers = headers
 	}
-	if s := splitList(f.RetrySchedule); len(s) > 0 {
+	if s := config.List(f.RetrySchedule); len(s) > 0 {
 		in.RetrySchedule = s
 	}
 	if f.Timeout != "" {
@@ -98,7 +99,7 @@ func (f endpointForm) input(creating bool) (operations.EndpointInput, error) {
 // eventTypes are the picked and typed filters; none picked means every event ("*").
 func (f endpointForm) eventTypes() []string {
 	out := []string{}
-	for _, t := range append(slices.Clone(f.EventTypes), splitList(f.MoreEventTypes)...) {
+	for _, t := range append(slices.Clone(f.EventTypes), config.List(f.MoreEventTypes)...) {
 		if t != "" && !slices.Contains(out, t) {
 			out = append(out, t)
 		}
@@ -123,17 +124,6 @@ func parseHeaders(text string) (map[string]string, error) {
 		out[strings.TrimSpace(name)] = strings.TrimSpace(value)
 	}
 	return out, nil
-}
-
-// splitList splits a comma-separated list, trimming and dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
 }
 
 // formInvalid is a form field that cannot even be read into the operation's
