@@ -251,24 +251,28 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, v *viewer)
 
 // pause: POST /ui/endpoints/{id}/pause {reason}.
 func (s *Server) pause(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	ep, err := s.endpoint(r.Context(), v, r.PathValue("id"))
-	if err != nil {
+	return s.endpointAction(w, r, v, func(ctx context.Context, id string) error {
+		_, err := s.ops.Pause(ctx, id, r.PostFormValue("reason"))
 		return err
-	}
-	if _, err := s.ops.Pause(r.Context(), ep.ID, r.PostFormValue("reason")); err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/ui/endpoints/"+ep.ID, http.StatusSeeOther)
-	return nil
+	})
 }
 
 // unpause: POST /ui/endpoints/{id}/unpause; held deliveries then go out, oldest first.
 func (s *Server) unpause(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return s.endpointAction(w, r, v, func(ctx context.Context, id string) error {
+		_, err := s.ops.Unpause(ctx, id)
+		return err
+	})
+}
+
+// endpointAction runs act on the endpoint of the request's path, if the
+// viewer may see it, then goes back to the endpoint's page.
+func (s *Server) endpointAction(w http.ResponseWriter, r *http.Request, v *viewer, act func(ctx context.Context, id string) error) error {
 	ep, err := s.endpoint(r.Context(), v, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	if _, err := s.ops.Unpause(r.Context(), ep.ID); err != nil {
+	if err := act(r.Context(), ep.ID); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/ui/endpoints/"+ep.ID, http.StatusSeeOther)
