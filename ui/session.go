@@ -250,4 +250,3 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *viewer, err err
 	s.render(w, r, status, "message", v, map[string]any{"Title": http.StatusText(status), "Message": msg,
 		"SignIn": status == http.StatusUnauthorized})
 }
-
