@@ -46,3 +46,32 @@ func (s *Store) AttemptsPerHour(ctx context.Context, endpointID string, since ti
 	}
 	return out, nil
 }
+
+// AttemptTotalsSince counts the attempts made at or after since by each
+// of the endpoints, succeeded against failed, in one query: what a list of
+// endpoints shows beside each. An endpoint without attempts is left out.
+func (s *Store) AttemptTotalsSince(ctx context.Context, endpointIDs []string, since time.Time) (map[string]AttemptBucket, error) {
+	out := map[string]AttemptBucket{}
+	if len(endpointIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		EndpointID string
+		Succeeded  int64
+		Failed     int64
+	}
+	err := s.db.WithContext(ctx).Table("attempts AS a").
+		Select("d.endpoint_id AS endpoint_id, "+
+			"SUM(CASE WHEN a.succeeded THEN 1 ELSE 0 END) AS succeeded, "+
+			"SUM(CASE WHEN a.succeeded THEN 0 ELSE 1 END) AS failed").
+		Joins("JOIN deliveries AS d ON d.id = a.delivery_id").
+		Where("d.endpoint_id IN ? AND a.started_at >= ?", endpointIDs, since.UTC()).
+		Group("d.endpoint_id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count attempts of %d endpoints: %w", len(endpointIDs), err)
+	}
+	for _, r := range rows {
+		out[r.EndpointID] = AttemptBucket{Start: since.UTC(), Succeeded: r.Succeeded, Failed: r.Failed}
+	}
+	return out, nil
+}

@@ -102,6 +102,28 @@ func (s *Store) CountHeld(ctx context.Context, endpointID string) (int64, error)
 	return n, nil
 }
 
+// CountHeldByEndpoint counts the held deliveries of each of the endpoints
+// in one query; an endpoint without any is left out.
+func (s *Store) CountHeldByEndpoint(ctx context.Context, endpointIDs []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(endpointIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		EndpointID string
+		N          int64
+	}
+	err := s.db.WithContext(ctx).Model(&Delivery{}).Select("endpoint_id, COUNT(*) AS n").
+		Where("endpoint_id IN ? AND status = ?", endpointIDs, DeliveryHeld).Group("endpoint_id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("count held deliveries of %d endpoints: %w", len(endpointIDs), err)
+	}
+	for _, r := range rows {
+		out[r.EndpointID] = r.N
+	}
+	return out, nil
+}
+
 // ReplayFilter selects the deliveries a replay redelivers: an endpoint's
 // finished deliveries created in [Since, Until), only the failed ones if
 // OnlyFailed. Deliveries still pending or held are left to their workflow.

@@ -30,6 +30,11 @@ func (o *Ops) EndpointHealth(ctx context.Context, id string) (Health, error) {
 	if err != nil {
 		return Health{}, err
 	}
+	return o.HealthOf(ctx, ep)
+}
+
+// HealthOf is EndpointHealth of an endpoint already loaded.
+func (o *Ops) HealthOf(ctx context.Context, ep *models.Endpoint) (Health, error) {
 	return o.health(ctx, ep, true)
 }
 

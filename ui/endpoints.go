@@ -35,11 +35,9 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, v *viewer
 		return err
 	}
 	eps, next := cut(eps, func(e models.Endpoint) string { return e.ID })
-	rows := make([]endpointRow, len(eps))
-	for i, ep := range eps {
-		if rows[i], err = s.row(r.Context(), ep); err != nil {
-			return err
-		}
+	rows, err := s.rows(r.Context(), eps)
+	if err != nil {
+		return err
 	}
 	s.render(w, r, http.StatusOK, "endpoints", v, map[string]any{
 		"Title": "Endpoints", "Rows": rows, "Tenant": q.Get("tenant_id"), "State": q.Get("state"),
@@ -47,23 +45,26 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, v *viewer
 	return nil
 }
 
-// row is an endpoint with its held count and its success rate over 24 h.
-// One deleted meanwhile is shown as listed.
-func (s *Server) row(ctx context.Context, ep models.Endpoint) (endpointRow, error) {
-	row := endpointRow{Endpoint: ep, Rate: "—"}
-	h, err := s.ops.EndpointHealth(ctx, ep.ID)
-	if err != nil && !isNotFound(err) {
-		return row, err
+// rows are endpoints with their held counts and success rates over 24 h,
+// summarized for the whole page at once.
+func (s *Server) rows(ctx context.Context, eps []models.Endpoint) ([]endpointRow, error) {
+	ids := make([]string, len(eps))
+	for i, ep := range eps {
+		ids[i] = ep.ID
 	}
-	row.Held = h.Held
-	st, err := s.ops.EndpointStats(ctx, ep.ID, "24h")
-	if err != nil && !isNotFound(err) {
-		return row, err
+	sums, err := s.ops.EndpointSummaries(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
-	if rate, ok := st.SuccessRate(); ok {
-		row.Rate = fmt.Sprintf("%.1f %% of %d", rate*100, st.Succeeded+st.Failed)
+	rows := make([]endpointRow, len(eps))
+	for i, ep := range eps {
+		sum := sums[ep.ID]
+		rows[i] = endpointRow{Endpoint: ep, Held: sum.Held, Rate: "—"}
+		if rate, ok := sum.SuccessRate(); ok {
+			rows[i].Rate = fmt.Sprintf("%.1f %% of %d", rate*100, sum.Succeeded+sum.Failed)
+		}
 	}
-	return row, nil
+	return rows, nil
 }
 
 // pageSize is how many rows a list page shows.
@@ -183,7 +184,7 @@ func (s *Server) showEndpoint(w http.ResponseWriter, r *http.Request, v *viewer)
 // renderEndpoint shows an endpoint with its health, its latest deliveries
 // and its actions; extra adds a revealed secret, a message or a form's errors.
 func (s *Server) renderEndpoint(w http.ResponseWriter, r *http.Request, v *viewer, status int, ep *models.Endpoint, extra map[string]any) error {
-	h, err := s.ops.EndpointHealth(r.Context(), ep.ID)
+	h, err := s.ops.HealthOf(r.Context(), ep)
 	if err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (s *Server) renderEndpoint(w http.ResponseWriter, r *http.Request, v *viewe
 	if _, ok := operations.StatsWindows[window]; !ok {
 		window = "24h"
 	}
-	st, err := s.ops.EndpointStats(r.Context(), ep.ID, window)
+	st, err := s.ops.StatsOf(r.Context(), ep, window)
 	if err != nil {
 		return err
 	}
@@ -304,11 +305,6 @@ func asInvalid(err error) (*operations.Error, bool) {
 		return oe, true
 	}
 	return nil, false
-}
-
-func isNotFound(err error) bool {
-	var oe *operations.Error
-	return errors.As(err, &oe) && oe.Kind == operations.NotFound
 }
 
 // replay: POST /ui/endpoints/{id}/replay {since, until, only_failed, run}.

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -62,7 +63,33 @@ func TestDeliveryFiltersAreCheckedAsTheAPIChecksThem(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, p.Status)
 		contains(t, p.Body, `id="error-since">since: must be an RFC 3339 time`)
 		p = b.get("/ui/deliveries?status=lost")
+		require.Equal(t, http.StatusBadRequest, p.Status)
 		contains(t, p.Body, `id="error-status">status: must be one of pending, held, succeeded, failed, cancelled`)
+	})
+}
+
+// The endpoints list shows each endpoint's own held deliveries and success
+// rate of the last 24 h.
+func TestTheEndpointsListShowsEachEndpointsHeldCountAndSuccessRate(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		busy, quiet := e.endpoint("acme"), e.endpoint("acme")
+		d := e.delivery(busy, map[string]any{"n": 1})
+		require.NoError(t, e.store.DB().Model(&models.Delivery{}).Where("id = ?", d.ID).Update("status", models.DeliveryHeld).Error)
+		for n, ok := range []bool{true, true, true, false} {
+			require.NoError(t, e.store.DB().Create(&models.Attempt{ID: models.NewID("att"), DeliveryID: d.ID, Number: n + 1,
+				Trigger: models.TriggerSchedule, URL: busy.URL, Succeeded: ok, StartedAt: time.Now().UTC()}).Error)
+		}
+		b := e.browser()
+		b.signIn()
+		p := b.get("/ui/endpoints")
+		require.Equal(t, http.StatusOK, p.Status)
+		row := func(id string) string {
+			m := regexp.MustCompile(`(?s)<tr>\s*<td><a href="/ui/endpoints/` + id + `">.*?</tr>`).FindString(p.Body)
+			require.NotEmpty(t, m, "a row for %s:\n%s", id, p.Body)
+			return m
+		}
+		contains(t, row(busy.ID), `<td class="num">1</td>`, `<td class="num">75.0 % of 4</td>`)
+		contains(t, row(quiet.ID), `<td class="num">0</td>`, `<td class="num">—</td>`)
 	})
 }
 
