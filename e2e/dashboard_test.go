@@ -313,7 +313,8 @@ func portalSeesItsTenantOnly(b *tab, c *client, tenant, ep, dlv string) {
 		require.NotContains(t, b.html(), "127.0.0.1:9/never", path)
 	}
 	require.Equal(t, http.StatusOK, b.open("/ui/deliveries/"+dlv), "its own delivery")
-	b.open("/ui/deliveries")
+	require.Equal(t, http.StatusOK, b.open("/ui/deliveries"))
+	require.Contains(t, b.html(), dlv, "the portal lists its own deliveries")
 	require.NotContains(t, b.html(), otherDlv)
 
 	// The link is spent; an expired one is refused too.
