@@ -19,7 +19,8 @@ import (
 // keeps its hash); the login cookie holds the CSRF token of the sign-in
 // form, which has no session yet.
 const (
-	sessionCookie = "hookd_session"
+	// SessionCookie is the dashboard session's cookie.
+	SessionCookie = "hookd_session"
 	loginCookie   = "hookd_login"
 	cookiePath    = "/ui"
 )
@@ -96,7 +97,7 @@ func (s *Server) action(fn handlerFunc) http.Handler {
 // forged) it answers 401. A portal's pages may be framed by the configured
 // origins.
 func (s *Server) viewer(w http.ResponseWriter, r *http.Request) (*viewer, bool) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
 		if r.Method == http.MethodGet {
 			http.Redirect(w, r, "/ui/login", http.StatusSeeOther)
@@ -107,7 +108,7 @@ func (s *Server) viewer(w http.ResponseWriter, r *http.Request) (*viewer, bool) 
 	}
 	sess, err := s.ops.Session(r.Context(), c.Value)
 	if err != nil {
-		clearCookie(w, r, sessionCookie)
+		clearCookie(w, r, SessionCookie)
 		s.fail(w, r, nil, err)
 		return nil, false
 	}
@@ -153,7 +154,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	clearCookie(w, r, loginCookie)
-	setCookie(w, r, sessionCookie, sess.Token, time.Until(sess.Session.ExpiresAt))
+	setCookie(w, r, SessionCookie, sess.Token, time.Until(sess.Session.ExpiresAt))
 	http.Redirect(w, r, "/ui/endpoints", http.StatusSeeOther)
 }
 
@@ -168,19 +169,19 @@ func (s *Server) openPortal(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, err)
 		return
 	}
-	setCookie(w, r, sessionCookie, sess.Token, time.Until(sess.Session.ExpiresAt))
+	setCookie(w, r, SessionCookie, sess.Token, time.Until(sess.Session.ExpiresAt))
 	http.Redirect(w, r, "/ui/endpoints", http.StatusSeeOther)
 }
 
 // logout: POST /ui/logout ends the session.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, v *viewer) error {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(SessionCookie)
 	if err == nil {
 		if err := s.ops.EndSession(r.Context(), c.Value); err != nil {
 			return err
 		}
 	}
-	clearCookie(w, r, sessionCookie)
+	clearCookie(w, r, SessionCookie)
 	if !v.Operator() {
 		s.render(w, r, http.StatusOK, "message", v, map[string]any{"Title": "Signed out", "Message": "You are signed out."})
 		return nil

@@ -31,7 +31,7 @@ func TestOperatorSignsInWithAnAPIKey(t *testing.T) {
 		cookie := ok.Header.Values("Set-Cookie")
 		require.NotEmpty(t, cookie)
 		joined := strings.Join(cookie, "\n")
-		contains(t, joined, sessionCookie+"=", "HttpOnly", "SameSite=Strict", "Path=/ui")
+		contains(t, joined, SessionCookie+"=", "HttpOnly", "SameSite=Strict", "Path=/ui")
 		require.NotContains(t, e.logs.String(), testKey, "the key is never logged")
 
 		list := b.get("/ui/endpoints")
@@ -84,7 +84,7 @@ func TestExpiredForgedAndRevokedSessionsGet401(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, e.browser().get("/ui/portal?token=hks_forged").Status)
 		b := e.browser()
 		u, _ := url.Parse(e.srv.URL + "/ui/")
-		b.c.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: "hks_forged", Path: "/ui"}})
+		b.c.Jar.SetCookies(u, []*http.Cookie{{Name: SessionCookie, Value: "hks_forged", Path: "/ui"}})
 		require.Equal(t, http.StatusUnauthorized, b.get("/ui/endpoints").Status)
 
 		// Revoked: signed out, the old cookie no longer works.

@@ -34,8 +34,12 @@ func serveDashboard(ctx context.Context, ops *operations.Ops) (*pageClient, func
 	}
 	srv := &http.Server{Handler: ui.New(ui.Deps{Ops: ops, Logger: slog.New(slog.DiscardHandler)}), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	c := &pageClient{base: "http://" + ln.Addr().String(), cookie: &http.Cookie{Name: "hookd_session", Value: sess.Token},
-		http: &http.Client{Timeout: time.Minute}}
+	// A redirect is a failure: without a usable session the dashboard
+	// sends a page to /ui/login, and timing the login page would pass for
+	// timing the dashboard.
+	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &pageClient{base: "http://" + ln.Addr().String(), cookie: &http.Cookie{Name: ui.SessionCookie, Value: sess.Token},
+		http: &http.Client{Timeout: time.Minute, CheckRedirect: noRedirect}}
 	return c, func() { _ = srv.Close() }, nil
 }
 
