@@ -186,7 +186,7 @@ func TestTemporalSettingsPrecedence(t *testing.T) {
 	}{
 		"profile":                       {ModeWorker, nil, "profile.example:7233", "from-profile"},
 		"TEMPORAL_ over the profile":    {ModeWorker, []string{"TEMPORAL_ADDRESS=env.example:7233", "TEMPORAL_NAMESPACE=from-env"}, "env.example:7233", "from-env"},
-		"HOOKD_ aliases win":            {ModeAPI, []string{"TEMPORAL_ADDRESS=env.example:7233", "HOOKD_TEMPORAL_ADDRESS=hookd.example:7233", "HOOKD_TEMPORAL_NAMESPACE=hookd"}, "hookd.example:7233", "hookd"},
+		"HOOKD_ aliases win":            {ModeAPI, []string{"TEMPORAL_ADDRESS=env.example:7233", "TEMPORAL_NAMESPACE=from-env", "HOOKD_TEMPORAL_ADDRESS=hookd.example:7233", "HOOKD_TEMPORAL_NAMESPACE=hookd"}, "hookd.example:7233", "hookd"},
 		"dev ignores Temporal's config": {ModeDev, []string{"TEMPORAL_ADDRESS=env.example:7233"}, "127.0.0.1:7233", "default"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -203,6 +203,18 @@ func TestTemporalSettingsPrecedence(t *testing.T) {
 		require.Equal(t, "127.0.0.1:7233", c.TemporalAddress)
 		require.Equal(t, "default", c.TemporalNamespace)
 		require.Nil(t, c.TemporalClient.ConnectionOptions.TLS)
+	})
+	t.Run("the default profile file is found from the given HOME, not the process's", func(t *testing.T) {
+		home := t.TempDir()
+		c, err := Load(ModeWorker, []string{prod[0], "HOME=" + home})
+		require.NoError(t, err, "no profile file there: the defaults")
+		require.Equal(t, "127.0.0.1:7233", c.TemporalAddress)
+		require.NoError(t, os.MkdirAll(filepath.Join(home, ".config", "temporalio"), 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(home, ".config", "temporalio", "temporal.toml"),
+			[]byte("[profile.default]\naddress = \"home.example:7233\"\n"), 0o600))
+		c, err = Load(ModeWorker, []string{prod[0], "HOME=" + home})
+		require.NoError(t, err)
+		require.Equal(t, "home.example:7233", c.TemporalAddress)
 	})
 	t.Run("an API key turns TLS on", func(t *testing.T) {
 		c, err := Load(ModeWorker, append(append([]string{}, prod...), "TEMPORAL_API_KEY=k"))
@@ -223,11 +235,16 @@ func TestTemporalTLSErrorsNameTheSetting(t *testing.T) {
 		"missing CA file":   {[]string{"TEMPORAL_TLS_SERVER_CA_CERT_PATH=/nonexistent/ca.pem"}, "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
 		"CLI's CA alias":    {[]string{"TEMPORAL_TLS_CA_PATH=/nonexistent/ca.pem"}, "TEMPORAL_TLS_SERVER_CA_CERT_PATH"},
 		"unknown profile":   {[]string{"TEMPORAL_PROFILE=nope"}, "TEMPORAL_PROFILE"},
-		"bad address":       {[]string{"TEMPORAL_ADDRESS=nohost"}, "TEMPORAL_ADDRESS"},
+		"bad address":       {[]string{"TEMPORAL_ADDRESS=nohost"}, `"nohost"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(ModeWorker, append(append([]string{}, base...), tc.env...))
 			require.ErrorContains(t, err, tc.want)
+			if name == "bad address" {
+				// Every error of the setting starts "HOOKD_TEMPORAL_ADDRESS:";
+				// the value came from TEMPORAL_ADDRESS, which it must name.
+				require.ErrorContains(t, err, "when unset, TEMPORAL_ADDRESS")
+			}
 		})
 	}
 }

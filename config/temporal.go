@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"go.temporal.io/sdk/client"
@@ -67,7 +68,8 @@ func (e temporalEnv) LookupEnv(k string) (string, bool) { v, ok := e[k]; return 
 // and namespace there are the fallbacks of HOOKD_TEMPORAL_ADDRESS and
 // HOOKD_TEMPORAL_NAMESPACE.
 func (c *Config) loadTemporal(environ []string) error {
-	prof, err := envconfig.LoadClientConfigProfile(envconfig.LoadClientConfigProfileOptions{EnvLookup: newTemporalEnv(environ)})
+	prof, err := envconfig.LoadClientConfigProfile(envconfig.LoadClientConfigProfileOptions{
+		EnvLookup: newTemporalEnv(environ), ConfigFilePath: defaultProfileFile(environ)})
 	if err != nil {
 		return fmt.Errorf("TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE: Temporal's client configuration: %w", err)
 	}
@@ -78,6 +80,29 @@ func (c *Config) loadTemporal(environ []string) error {
 		return fmt.Errorf("TEMPORAL_TLS_* (or the profile's tls table): %w", err)
 	}
 	return nil
+}
+
+// defaultProfileFile is where Temporal's profile file is when
+// TEMPORAL_CONFIG_FILE does not say ("" when it does), found from environ's
+// XDG_CONFIG_HOME or HOME as os.UserConfigDir finds it from the process's:
+// Load reads nothing but environ. "" too when environ has neither, and the
+// SDK looks where the process's environment says.
+func defaultProfileFile(environ []string) string {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	switch {
+	case env["TEMPORAL_CONFIG_FILE"] != "":
+		return ""
+	case env["XDG_CONFIG_HOME"] != "":
+		return filepath.Join(env["XDG_CONFIG_HOME"], "temporalio", "temporal.toml")
+	case env["HOME"] != "":
+		return filepath.Join(env["HOME"], ".config", "temporalio", "temporal.toml")
+	}
+	return ""
 }
 
 // checkTemporalTLS says which file setting of t is not usable, if one is not.
