@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,4 +270,20 @@ func (r *receiver) requests() []received {
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	require.Eventually(t, cond, timeout, 20*time.Millisecond, "waiting for %s", what)
+}
+
+// processEnv is the environment of a hookd process a test starts: the
+// test's own, less every HOOKD_ setting (hookd refuses those it does not
+// know) and Temporal's client configuration (TEMPORAL_*, and a profile
+// file of the machine's user, which would turn TLS on against the test's
+// plaintext server), plus settings.
+func processEnv(t *testing.T, settings ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HOOKD_") && !strings.HasPrefix(kv, "TEMPORAL_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "TEMPORAL_CONFIG_FILE="+filepath.Join(t.TempDir(), "no-temporal.toml"))
+	return append(env, settings...)
 }

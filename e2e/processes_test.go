@@ -43,13 +43,7 @@ func TestSeparateAPIAndWorkerProcessesDeliverThroughPostgres(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Stop() })
 
 	apiAddr := freeAddr(t)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKD_") { // hookd refuses settings it does not know
-			env = append(env, kv)
-		}
-	}
-	env = append(env,
+	env := processEnv(t,
 		"HOOKD_DATABASE_URL="+dsn,
 		"HOOKD_TEMPORAL_ADDRESS="+srv.FrontendHostPort(),
 		"HOOKD_TEMPORAL_NAMESPACE=hookd-prod-test",

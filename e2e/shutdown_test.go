@@ -53,13 +53,7 @@ func TestGracefulWorkerShutdownFinishesTheInFlightAttempt(t *testing.T) {
 	t.Cleanup(tc.Close)
 
 	apiAddr := freeAddr(t)
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKD_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env,
+	env := processEnv(t,
 		"HOOKD_DATABASE_URL="+pg.DSN(),
 		"HOOKD_TEMPORAL_ADDRESS="+srv.FrontendHostPort(),
 		"HOOKD_TEMPORAL_NAMESPACE="+namespace,
