@@ -22,6 +22,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/hookd/hookd/workflows"
@@ -82,11 +84,14 @@ func Dial(ctx context.Context, opts client.Options, log *slog.Logger) (client.Cl
 // at when it is about TLS or authentication.
 func connectError(opts client.Options, err error) error {
 	msg := err.Error()
-	if hs := probeTLS(opts); hs != nil && !strings.Contains(msg, "tls:") && !strings.Contains(msg, "x509:") {
-		// The SDK retries a failed handshake until its deadline and reports
-		// only that; the handshake's own error says what is wrong.
-		err = fmt.Errorf("%w (TLS handshake: %v)", err, hs)
-		msg = err.Error()
+	// The SDK retries a failed handshake until its deadline and reports
+	// only that. When the error does not say what is wrong with TLS, one
+	// handshake of our own does.
+	if !strings.Contains(msg, "tls:") && !strings.Contains(msg, "x509:") {
+		if hs := probeTLS(opts); hs != nil {
+			err = fmt.Errorf("%w (TLS handshake: %v)", err, hs)
+			msg = err.Error()
+		}
 	}
 	var hint string
 	switch {
@@ -98,13 +103,23 @@ func connectError(opts client.Options, err error) error {
 		hint = "the server refused hookd's client certificate (is it signed by a CA the server trusts?): check TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH"
 	case strings.Contains(msg, "tls:") || strings.Contains(msg, "handshake"):
 		hint = "TLS failed: check TEMPORAL_TLS and the TEMPORAL_TLS_* settings against the server's"
-	case strings.Contains(msg, "Unauthenticated") || strings.Contains(msg, "PermissionDenied") || strings.Contains(msg, "Request unauthorized"):
+	case refusedCredentials(err):
 		hint = "the server did not accept hookd's credentials: check TEMPORAL_API_KEY (or the client certificate) and TEMPORAL_NAMESPACE"
 	}
 	if hint == "" {
 		return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
 	}
 	return fmt.Errorf("connect to temporal at %s: %s: %w", opts.HostPort, hint, err)
+}
+
+// refusedCredentials reports whether the server refused err's request for
+// its credentials: a PermissionDenied or Unauthenticated answer. (The
+// text of a PermissionDenied is the server's message alone, so it is
+// matched by type, not by name.)
+func refusedCredentials(err error) bool {
+	var denied *serviceerror.PermissionDenied
+	code := status.Code(err)
+	return errors.As(err, &denied) || code == codes.PermissionDenied || code == codes.Unauthenticated
 }
 
 // probeTLS makes one TLS handshake with opts' TLS settings and returns its
