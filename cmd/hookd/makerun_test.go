@@ -61,7 +61,7 @@ func TestMakeRunStopsCleanlyOnCtrlC(t *testing.T) {
 	// read once nothing writes to it any more.
 	killed := func() string {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		_ = <-done
+		t.Logf("make run killed: %v", <-done)
 		return stderr.String()
 	}
 	select {
