@@ -115,6 +115,8 @@ func TestREADMETemporalUIViewsAreValidQueries(t *testing.T) {
 	views := regexp.MustCompile("(?m)^\\| [^|]+ \\| \\[`([^`]+)`\\]\\((http://127\\.0\\.0\\.1:8233/namespaces/default/workflows\\?query=[^)]+)\\) \\|$").
 		FindAllStringSubmatch(string(raw), -1)
 	require.GreaterOrEqual(t, len(views), 3, "the README links saved views")
+	require.Len(t, views, strings.Count(string(raw), "](http://127.0.0.1:8233/namespaces/"),
+		"every link to a Temporal UI view is a row of the table the test reads")
 	for _, v := range views {
 		link, err := url.Parse(v[2])
 		require.NoError(t, err)
