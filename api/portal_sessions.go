@@ -13,6 +13,7 @@ import (
 // portalSessionJSON is a portal session just made. Token is the one-use
 // link's secret; URL holds it. Neither is shown again nor logged.
 type portalSessionJSON struct {
+	ID        string    `json:"id"`
 	URL       string    `json:"url"`
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -39,15 +40,30 @@ func (a *API) createPortalSession(c *gin.Context) error {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, portalSessionJSON{
-		URL:   baseURL(c.Request) + PortalPath + "?token=" + url.QueryEscape(s.Token),
+		ID:  s.Session.ID,
+		URL: a.baseURL(c.Request) + PortalPath + "?token=" + url.QueryEscape(s.Token),
 		Token: s.Token, ExpiresAt: s.Session.ExpiresAt, TenantID: s.Session.TenantID, ReadOnly: s.Session.ReadOnly,
 	})
 	return nil
 }
 
-// baseURL is the scheme and host the request reached hookd at: https when
-// it came over TLS or through a proxy that says so (X-Forwarded-Proto).
-func baseURL(r *http.Request) string {
+// revokePortalSession: DELETE /v1/portal-sessions/{id} → 204. The link no
+// longer opens, and a portal opened from it gets 401 from its next request.
+func (a *API) revokePortalSession(c *gin.Context) error {
+	if err := a.ops.RevokePortalSession(c.Request.Context(), c.Param("id")); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// baseURL is HOOKD_PUBLIC_URL, or else the scheme and host the request
+// reached hookd at: https when it came over TLS or through a proxy that says
+// so (X-Forwarded-Proto).
+func (a *API) baseURL(r *http.Request) string {
+	if a.public != "" {
+		return a.public
+	}
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"

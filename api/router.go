@@ -27,6 +27,9 @@ type Deps struct {
 	Logger  *slog.Logger
 	// Metrics, when set, is served at /metrics.
 	Metrics *metrics.Metrics
+	// PublicURL (HOOKD_PUBLIC_URL), when set, is the base of the portal
+	// links handed out; otherwise each request's own scheme and Host.
+	PublicURL string
 }
 
 // API holds the route handlers' dependencies.
@@ -35,11 +38,12 @@ type API struct {
 	keys    *apikey.Set
 	log     *slog.Logger
 	metrics *metrics.Metrics
+	public  string
 }
 
 // New builds the whole route table.
 func New(d Deps) http.Handler {
-	a := &API{ops: d.Ops, log: d.Logger, metrics: d.Metrics, keys: apikey.New(d.APIKeys)}
+	a := &API{ops: d.Ops, log: d.Logger, metrics: d.Metrics, keys: apikey.New(d.APIKeys), public: d.PublicURL}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -95,6 +99,7 @@ func (a *API) routes(r *gin.Engine) {
 	v1.POST("/deliveries/:id/retry", h(a.retryDelivery))
 	// Tenants' portal sessions for the dashboard: portal_sessions.go.
 	v1.POST("/portal-sessions", h(a.createPortalSession))
+	v1.DELETE("/portal-sessions/:id", h(a.revokePortalSession))
 	// Vessel compatibility, one webhook per connection: vessel.go.
 	v1.GET("/vessel/webhook", strictQuery("connectionId", "webhookId"), h(a.getVesselWebhook))
 	v1.POST("/vessel/webhook", h(a.createVesselWebhook))

@@ -317,6 +317,12 @@ func portalSeesItsTenantOnly(b *tab, c *client, tenant, ep, dlv string) {
 	require.Contains(t, b.html(), dlv, "the portal lists its own deliveries")
 	require.NotContains(t, b.html(), otherDlv)
 
+	// Revoked by the SaaS, the open portal answers 401 from its next page on;
+	// an unknown id is 404.
+	mustStatus(t, c, "DELETE", "/v1/portal-sessions/"+link["id"].(string), nil, http.StatusNoContent)
+	require.Equal(t, http.StatusUnauthorized, b.open("/ui/endpoints"), "a revoked portal")
+	mustStatus(t, c, "DELETE", "/v1/portal-sessions/uis_unknown", nil, http.StatusNotFound)
+
 	// The link is spent; an expired one is refused too.
 	require.Equal(t, http.StatusUnauthorized, b.open(link["url"].(string)))
 	expired := mustStatus(t, c, "POST", "/v1/portal-sessions", map[string]any{"tenant_id": tenant, "ttl": "1m"}, http.StatusCreated)

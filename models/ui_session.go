@@ -30,8 +30,12 @@ type UISession struct {
 	TenantID  string    `gorm:"size:255;not null;default:''"`
 	ReadOnly  bool      `gorm:"not null;default:false"`
 	ExpiresAt time.Time `gorm:"not null;index:idx_ui_sessions_expires"`
-	// RevokedAt is set when the session is signed out, or when a portal
-	// link has been opened (it is good for one use).
+	// LinkID is, for a portal session, the ID of the portal link it was
+	// opened from: revoking the link (DELETE /v1/portal-sessions/{id}) ends
+	// the session too.
+	LinkID string `gorm:"size:40;not null;default:'';index:idx_ui_sessions_link"`
+	// RevokedAt is set when the session is signed out or revoked, or when a
+	// portal link has been opened (it is good for one use).
 	RevokedAt *time.Time
 	CreatedAt time.Time
 }
@@ -92,6 +96,7 @@ func (s *Store) ExchangePortalLink(ctx context.Context, linkHash string, next *U
 			return ErrSessionUnusable
 		}
 		next.Kind, next.TenantID, next.ReadOnly, next.ExpiresAt = SessionPortal, link.TenantID, link.ReadOnly, link.ExpiresAt
+		next.LinkID = link.ID
 		return tx.Create(next).Error
 	})
 	if errors.Is(err, ErrSessionUnusable) {
@@ -110,6 +115,30 @@ func (s *Store) RevokeUISession(ctx context.Context, tokenHash string, now time.
 		Where("token_hash = ? AND revoked_at IS NULL", tokenHash).Update("revoked_at", now.UTC()).Error
 	if err != nil {
 		return fmt.Errorf("revoke ui session: %w", err)
+	}
+	return nil
+}
+
+// RevokePortalSession revokes the portal link of id and the session opened
+// from it, if any; revoking twice is not an error. ErrNotFound if id names
+// no portal link (expired links pruned a day after they end are gone too).
+func (s *Store) RevokePortalSession(ctx context.Context, id string, now time.Time) error {
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&UISession{}).Where("id = ? AND kind = ?", id, SessionPortalLink).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return tx.Model(&UISession{}).
+			Where("(id = ? OR link_id = ?) AND revoked_at IS NULL", id, id).Update("revoked_at", now.UTC()).Error
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("revoke portal session: %w", err)
 	}
 	return nil
 }

@@ -48,6 +48,38 @@ func TestAPortalLinkIsExchangedOnceForASessionOfItsTenant(t *testing.T) {
 	})
 }
 
+func TestRevokingAPortalLinkEndsTheSessionOpenedFromIt(t *testing.T) {
+	modelstest.Backends(t, func(t *testing.T, s *models.Store) {
+		ctx, now := context.Background(), time.Now().UTC()
+		link := func(hash string) *models.UISession {
+			l := &models.UISession{ID: models.NewID("uis"), TokenHash: hash, Kind: models.SessionPortalLink,
+				TenantID: "acme", ExpiresAt: now.Add(time.Hour), CreatedAt: now}
+			require.NoError(t, s.CreateUISession(ctx, l))
+			return l
+		}
+		opened, unopened := link("opened"), link("unopened")
+		link("other")
+		require.NoError(t, s.ExchangePortalLink(ctx, "opened", &models.UISession{ID: models.NewID("uis"), TokenHash: "session", CreatedAt: now}, now))
+		require.NoError(t, s.ExchangePortalLink(ctx, "other", &models.UISession{ID: models.NewID("uis"), TokenHash: "other-session", CreatedAt: now}, now))
+
+		require.NoError(t, s.RevokePortalSession(ctx, opened.ID, now))
+		_, err := s.GetUISession(ctx, "session", now)
+		require.ErrorIs(t, err, models.ErrSessionUnusable, "the session opened from a revoked link ends")
+		_, err = s.GetUISession(ctx, "other-session", now)
+		require.NoError(t, err, "another link's session goes on")
+		require.NoError(t, s.RevokePortalSession(ctx, opened.ID, now), "revoking twice is no error")
+
+		require.NoError(t, s.RevokePortalSession(ctx, unopened.ID, now))
+		require.ErrorIs(t, s.ExchangePortalLink(ctx, "unopened", &models.UISession{ID: models.NewID("uis"), TokenHash: "late", CreatedAt: now}, now),
+			models.ErrSessionUnusable, "a revoked link no longer opens")
+
+		require.ErrorIs(t, s.RevokePortalSession(ctx, models.NewID("uis"), now), models.ErrNotFound)
+		sess, err := s.GetUISession(ctx, "other-session", now)
+		require.NoError(t, err)
+		require.ErrorIs(t, s.RevokePortalSession(ctx, sess.ID, now), models.ErrNotFound, "only a link's id revokes")
+	})
+}
+
 func TestDeliveriesFilterByTheirEventsTenantAndType(t *testing.T) {
 	modelstest.Backends(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()

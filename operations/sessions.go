@@ -18,6 +18,7 @@ type SessionStore interface {
 	GetUISession(ctx context.Context, tokenHash string, now time.Time) (*models.UISession, error)
 	ExchangePortalLink(ctx context.Context, linkHash string, next *models.UISession, now time.Time) error
 	RevokeUISession(ctx context.Context, tokenHash string, now time.Time) error
+	RevokePortalSession(ctx context.Context, id string, now time.Time) error
 	DeleteEndedUISessions(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
@@ -120,6 +121,18 @@ func (o *Ops) pruneSessions(ctx context.Context) {
 // EndSession revokes the session of a token (signing out).
 func (o *Ops) EndSession(ctx context.Context, token string) error {
 	return o.store.RevokeUISession(ctx, HashToken(token), o.now())
+}
+
+// RevokePortalSession revokes a portal session by the id
+// CreatePortalSession answered: its link no longer opens, and a portal
+// opened from it gets 401 from its next request. NotFound if id names no
+// portal session; revoking twice is not an error.
+func (o *Ops) RevokePortalSession(ctx context.Context, id string) error {
+	if err := o.store.RevokePortalSession(ctx, id, o.now()); err != nil {
+		return storeError(err, "portal session", id)
+	}
+	o.log.Info("portal_session.revoked", "session_id", id)
+	return nil
 }
 
 // newSession is a session of kind with a fresh token, expiring after ttl.
