@@ -40,8 +40,8 @@ func (a *API) createPortalSession(c *gin.Context) error {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, portalSessionJSON{
-		ID:  s.Session.ID,
-		URL: a.baseURL(c.Request) + PortalPath + "?token=" + url.QueryEscape(s.Token),
+		ID:    s.Session.ID,
+		URL:   a.baseURL(c.Request) + PortalPath + "?token=" + url.QueryEscape(s.Token),
 		Token: s.Token, ExpiresAt: s.Session.ExpiresAt, TenantID: s.Session.TenantID, ReadOnly: s.Session.ReadOnly,
 	})
 	return nil

@@ -215,7 +215,7 @@ func (a *App) startAPI() error {
 // handler is what the API's listener serves: the dashboard under /ui/, the
 // REST API everywhere else.
 func (a *App) handler(keys []string) http.Handler {
-	restAPI := api.New(api.Deps{Ops: a.Ops, APIKeys: keys, Logger: a.log, Metrics: a.Metrics})
+	restAPI := api.New(api.Deps{Ops: a.Ops, APIKeys: keys, Logger: a.log, Metrics: a.Metrics, PublicURL: a.Config.PublicURL})
 	temporalUI := a.Config.TemporalUIURL
 	if temporalUI == "" && a.Dev != nil {
 		temporalUI = a.Dev.UIURL()

@@ -66,6 +66,9 @@ type Config struct {
 	// TemporalUIURL is HOOKD_TEMPORAL_UI_URL: where the dashboard links each
 	// delivery's workflow ("" in dev means the embedded UI).
 	TemporalUIURL string
+	// PublicURL is HOOKD_PUBLIC_URL: the scheme and host browsers reach
+	// hookd at, for the links hookd hands out ("" means the request's own).
+	PublicURL string
 }
 
 // DefaultMaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT's default.
@@ -232,6 +235,17 @@ var Settings = []Setting{
 		check: func(c *Config) error {
 			if c.TemporalUIURL != "" && !httpURL.MatchString(c.TemporalUIURL) {
 				return fmt.Errorf("%q is not an http(s) URL", c.TemporalUIURL)
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_PUBLIC_URL", Unset: "the scheme and Host each request reached hookd with",
+		Help:  "the base URL browsers reach hookd at (https://hooks.example.com), for the portal links POST /v1/portal-sessions answers",
+		parse: func(c *Config, v string) error { c.PublicURL = strings.TrimRight(v, "/"); return nil },
+		check: func(c *Config) error {
+			if c.PublicURL != "" && !httpURL.MatchString(c.PublicURL) {
+				return fmt.Errorf("%q is not an http(s) base URL like https://hooks.example.com", c.PublicURL)
 			}
 			return nil
 		},

@@ -47,6 +47,8 @@ func TestInvalidSettingsAreNamed(t *testing.T) {
 		"frame ancestor policy":   {ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://a.example; script-src *"}, "HOOKD_PORTAL_FRAME_ANCESTORS"},
 		"frame ancestor path":     {ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://a.example/app"}, "HOOKD_PORTAL_FRAME_ANCESTORS"},
 		"temporal ui not a url":   {ModeDev, []string{"HOOKD_TEMPORAL_UI_URL=temporal:8233"}, "HOOKD_TEMPORAL_UI_URL"},
+		"public url not a url":    {ModeDev, []string{"HOOKD_PUBLIC_URL=hooks.example.com"}, "HOOKD_PUBLIC_URL"},
+		"public url with query":   {ModeDev, []string{"HOOKD_PUBLIC_URL=https://hooks.example.com/?x=1"}, "HOOKD_PUBLIC_URL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(tc.mode, tc.env)

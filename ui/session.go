@@ -108,7 +108,7 @@ func (s *Server) viewer(w http.ResponseWriter, r *http.Request) (*viewer, bool) 
 	}
 	sess, err := s.ops.Session(r.Context(), c.Value)
 	if err != nil {
-		clearCookie(w, r, SessionCookie)
+		s.clearSession(w, r)
 		s.fail(w, r, nil, err)
 		return nil, false
 	}
@@ -169,7 +169,7 @@ func (s *Server) openPortal(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, nil, err)
 		return
 	}
-	setCookie(w, r, SessionCookie, sess.Token, time.Until(sess.Session.ExpiresAt))
+	http.SetCookie(w, s.portalCookie(r, sess.Token, time.Until(sess.Session.ExpiresAt)))
 	http.Redirect(w, r, "/ui/endpoints", http.StatusSeeOther)
 }
 
@@ -181,7 +181,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, v *viewer) error
 			return err
 		}
 	}
-	clearCookie(w, r, SessionCookie)
+	s.clearSession(w, r)
 	if !v.Operator() {
 		s.render(w, r, http.StatusOK, "message", v, map[string]any{"Title": "Signed out", "Message": "You are signed out."})
 		return nil
@@ -190,16 +190,48 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request, v *viewer) error
 	return nil
 }
 
-// setCookie sets an HttpOnly, SameSite=Strict cookie under /ui, Secure when
-// the dashboard is reached over TLS.
+// cookie is an HttpOnly, SameSite=Strict cookie under /ui, Secure when the
+// dashboard is reached over TLS; a negative ttl clears it.
+func cookie(r *http.Request, name, value string, ttl time.Duration) *http.Cookie {
+	maxAge := int(ttl.Seconds())
+	if ttl < 0 {
+		maxAge = -1
+	}
+	return &http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r)}
+}
+
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, ttl time.Duration) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: int(ttl.Seconds()),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r)})
+	http.SetCookie(w, cookie(r, name, value, ttl))
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name string) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: cookiePath, MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: overTLS(r)})
+	http.SetCookie(w, cookie(r, name, "", -1))
+}
+
+// portalCookie is a portal's session cookie. Where the portal may be framed
+// (HOOKD_PORTAL_FRAME_ANCESTORS) and is served over TLS, it is usable in an
+// iframe of another site: SameSite=None, since a browser withholds Strict and
+// Lax cookies from a cross-site frame; Secure, which None requires; and
+// Partitioned (CHIPS), so the browser keeps it under the embedding site only
+// and it works where third-party cookies are blocked. The CSRF token still
+// guards every form. Operator cookies stay Strict: operator pages are never
+// framed.
+func (s *Server) portalCookie(r *http.Request, value string, ttl time.Duration) *http.Cookie {
+	c := cookie(r, SessionCookie, value, ttl)
+	if s.framed && overTLS(r) {
+		c.SameSite, c.Secure, c.Partitioned = http.SameSiteNoneMode, true, true
+	}
+	return c
+}
+
+// clearSession clears the session cookie, the partitioned one of a framed
+// portal too (a cookie is cleared only from its own partition).
+func (s *Server) clearSession(w http.ResponseWriter, r *http.Request) {
+	clearCookie(w, r, SessionCookie)
+	if c := s.portalCookie(r, "", -1); c.Partitioned {
+		http.SetCookie(w, c)
+	}
 }
 
 // overTLS reports whether the browser reached hookd over TLS, directly or

@@ -180,3 +180,35 @@ func TestAReadOnlyPortalChangesNothing(t *testing.T) {
 		require.Equal(t, models.EndpointActive, got.State)
 	})
 }
+
+// A portal's cookie is usable in another site's iframe only where it may be
+// framed and is served over TLS; everywhere else it is SameSite=Strict.
+func TestAPortalCookieIsPartitionedAndCrossSiteOnlyWhenFramedOverTLS(t *testing.T) {
+	overTLS, plain := httptestRequest("https"), httptestRequest("")
+	for _, c := range []struct {
+		framed bool
+		r      *http.Request
+		want   string
+	}{
+		{true, overTLS, "SameSite=None; Partitioned"},
+		{true, plain, "SameSite=Strict"},
+		{false, overTLS, "SameSite=Strict"},
+	} {
+		got := (&Server{framed: c.framed}).portalCookie(c.r, "v", time.Hour).String()
+		contains(t, got, "HttpOnly", c.want)
+		if c.r == overTLS {
+			contains(t, got, "Secure")
+		}
+		if c.want == "SameSite=Strict" {
+			require.NotContains(t, got, "Partitioned")
+		}
+	}
+}
+
+func httptestRequest(forwardedProto string) *http.Request {
+	r, _ := http.NewRequest(http.MethodGet, "http://hookd.test/ui/portal", nil)
+	if forwardedProto != "" {
+		r.Header.Set("X-Forwarded-Proto", forwardedProto)
+	}
+	return r
+}

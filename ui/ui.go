@@ -47,11 +47,13 @@ type Deps struct {
 
 // Server serves the dashboard.
 type Server struct {
-	ops        *operations.Ops
-	keys       *apikey.Set
-	log        *slog.Logger
-	pages      pages
-	portalCSP  string
+	ops       *operations.Ops
+	keys      *apikey.Set
+	log       *slog.Logger
+	pages     pages
+	portalCSP string
+	// framed: origins may embed the portal (HOOKD_PORTAL_FRAME_ANCESTORS).
+	framed     bool
 	temporalUI string
 	namespace  string
 }
@@ -59,7 +61,7 @@ type Server struct {
 // New builds the dashboard's handler, to be mounted at Prefix.
 func New(d Deps) http.Handler {
 	s := &Server{ops: d.Ops, keys: d.Keys, log: d.Logger, pages: parsePages(),
-		portalCSP: csp(d.FrameAncestors), temporalUI: strings.TrimRight(d.TemporalUIURL, "/"), namespace: d.TemporalNamespace}
+		portalCSP: csp(d.FrameAncestors), framed: len(d.FrameAncestors) > 0, temporalUI: strings.TrimRight(d.TemporalUIURL, "/"), namespace: d.TemporalNamespace}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
