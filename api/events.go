@@ -122,3 +122,41 @@ func (a *API) getEvent(c *gin.Context) error {
 	c.JSON(http.StatusOK, out)
 	return nil
 }
+
+// batchEventJSON is one event of a batch's answer: the event, its key,
+// whether it was stored before (a retried batch), and how many deliveries
+// it has (GET /v1/events/{id} lists them).
+type batchEventJSON struct {
+	eventJSON
+	IdempotencyKey string `json:"idempotency_key"`
+	Replayed       bool   `json:"replayed"`
+	DeliveryCount  int    `json:"delivery_count"`
+}
+
+// createEventBatch: POST /v1/events/batch {"events": [...]} with up to
+// operations.MaxBatchEvents events, each with its own idempotency_key, all
+// or nothing (operations.IngestBatch). A 202 means every matching endpoint
+// of every event will get it.
+func (a *API) createEventBatch(c *gin.Context) error {
+	var in operations.BatchInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	ingested, err := a.ops.IngestBatch(c.Request.Context(), in)
+	if err != nil {
+		return err
+	}
+	out := make([]batchEventJSON, len(ingested))
+	replayed := true
+	for i := range ingested {
+		e := &ingested[i]
+		out[i] = batchEventJSON{eventJSON: toEventJSON(&e.Event), IdempotencyKey: e.Event.IdempotencyKey,
+			Replayed: e.Replayed, DeliveryCount: len(e.Deliveries)}
+		replayed = replayed && e.Replayed
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(http.StatusAccepted, gin.H{"events": out})
+	return nil
+}

@@ -87,6 +87,7 @@ func (a *API) routes(r *gin.Engine) {
 	v1.POST("/endpoints/:id/replay", h(a.replayEndpoint))
 	// Events: events.go.
 	v1.POST("/events", h(a.createEvent))
+	v1.POST("/events/batch", h(a.createEventBatch))
 	v1.GET("/events", strictQuery("tenant_id", "type", "since", "until", "limit", "cursor"), h(a.listEvents))
 	v1.GET("/events/:id", strictQuery("limit", "cursor"), h(a.getEvent))
 	// Event types: event_types.go.

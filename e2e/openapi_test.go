@@ -276,6 +276,24 @@ func TestOpenAPIExamplesAreAcceptedAndAnswersMatchTheDocument(t *testing.T) {
 		require.Equal(t, http.StatusAccepted, status, "example %s: %v", ex.name, out)
 		require.Empty(t, out["deliveries"], "example %s is delivered nowhere (no request leaves 127.0.0.1)", ex.name)
 	}
+	for _, ex := range o.examples("POST", "/v1/events/batch") {
+		batch := copyJSON(t, ex.value)
+		suffix := "-" + models.NewID("k")
+		for _, e := range batch["events"].([]any) {
+			e := e.(map[string]any)
+			e["idempotency_key"] = e["idempotency_key"].(string) + suffix
+		}
+		for _, replayed := range []bool{false, true} {
+			status, out := o.call("POST", "/v1/events/batch", nil, nil, batch)
+			require.Equal(t, http.StatusAccepted, status, "example %s: %v", ex.name, out)
+			events := out["events"].([]any)
+			require.Len(t, events, len(batch["events"].([]any)), "example %s: one answer per event", ex.name)
+			for _, e := range events {
+				require.Equal(t, replayed, e.(map[string]any)["replayed"], "example %s sent again is replayed", ex.name)
+				require.EqualValues(t, 0, e.(map[string]any)["delivery_count"], "example %s is delivered nowhere", ex.name)
+			}
+		}
+	}
 	status, out = o.call("GET", "/v1/events", nil, url.Values{"tenant_id": {tenant}, "type": {"lead.created"}, "limit": {"5"}}, nil)
 	requireOK(t, "list events", status, out)
 	require.NotEmpty(t, out["data"])
@@ -308,10 +326,12 @@ func TestOpenAPIExamplesAreAcceptedAndAnswersMatchTheDocument(t *testing.T) {
 	status, out = o.call("POST", "/v1/deliveries/{id}/retry", id(deliveryID), nil, nil)
 	require.Equal(t, http.StatusAccepted, status, "%v", out)
 
-	// Portal sessions, one per example.
+	// Portal sessions, one per example, each revoked again.
 	for _, ex := range o.examples("POST", "/v1/portal-sessions") {
 		status, out := o.call("POST", "/v1/portal-sessions", nil, nil, ex.value)
 		require.Equal(t, http.StatusCreated, status, "example %s: %v", ex.name, out)
+		status, out = o.call("DELETE", "/v1/portal-sessions/{id}", id(out["id"].(string)), nil, nil)
+		require.Equal(t, http.StatusNoContent, status, "revoke example %s: %v", ex.name, out)
 	}
 
 	// Vessel webhooks: create per example, read, delete with the DELETE example.

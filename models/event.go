@@ -45,17 +45,7 @@ const legacyIdempotencyIndex = "idx_events_idempotency_key"
 // RequestHash, the earlier event and its deliveries are returned with
 // Replayed set; with a different hash it fails with ErrIdempotencyConflict.
 func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint) (Ingested, error) {
-	deliveries := make([]Delivery, len(endpoints))
-	for i, ep := range endpoints {
-		deliveries[i] = Delivery{
-			ID:         NewID("dlv"),
-			EndpointID: ep.ID,
-			EventID:    ev.ID,
-			Status:     DeliveryPending,
-			CreatedAt:  ev.CreatedAt,
-			UpdatedAt:  ev.CreatedAt,
-		}
-	}
+	deliveries := newDeliveries(ev, endpoints)
 	// The unique index on (tenant_id, idempotency_key) decides: a key seen
 	// before (or written by a concurrent request that won the race) fails
 	// the insert.
@@ -83,6 +73,64 @@ func (s *Store) IngestEvent(ctx context.Context, ev Event, endpoints []Endpoint)
 		return Ingested{}, fmt.Errorf("ingest event: idempotency key of tenant %s conflicts but is not found", ev.TenantID)
 	}
 	return prior, nil
+}
+
+// NewEvent is one event of a batch to store, with the endpoints it goes to.
+type NewEvent struct {
+	Event     Event
+	Endpoints []Endpoint
+}
+
+// ErrKeyTaken is IngestEvents' answer when an event's idempotency key was
+// stored meanwhile (by a concurrent request): nothing of the batch is
+// stored; look the keys up again.
+var ErrKeyTaken = errors.New("an idempotency key of the batch was stored meanwhile")
+
+// IngestEvents stores a batch of new events, each with one pending delivery
+// per endpoint, in one transaction: all of them or, on any error, none.
+func (s *Store) IngestEvents(ctx context.Context, batch []NewEvent) ([]Ingested, error) {
+	out := make([]Ingested, len(batch))
+	events := make([]Event, len(batch))
+	var deliveries []Delivery
+	for i, b := range batch {
+		events[i] = b.Event
+		ds := newDeliveries(b.Event, b.Endpoints)
+		out[i] = Ingested{Event: b.Event, Deliveries: ds}
+		deliveries = append(deliveries, ds...)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.CreateInBatches(&events, 100).Error; err != nil {
+			return err
+		}
+		if len(deliveries) > 0 {
+			return tx.CreateInBatches(deliveries, 200).Error
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		return out, nil
+	case isUniqueViolation(err):
+		return nil, ErrKeyTaken
+	default:
+		return nil, fmt.Errorf("ingest %d events: %w", len(batch), err)
+	}
+}
+
+// newDeliveries are the pending deliveries of ev, one per endpoint.
+func newDeliveries(ev Event, endpoints []Endpoint) []Delivery {
+	deliveries := make([]Delivery, len(endpoints))
+	for i, ep := range endpoints {
+		deliveries[i] = Delivery{
+			ID:         NewID("dlv"),
+			EndpointID: ep.ID,
+			EventID:    ev.ID,
+			Status:     DeliveryPending,
+			CreatedAt:  ev.CreatedAt,
+			UpdatedAt:  ev.CreatedAt,
+		}
+	}
+	return deliveries
 }
 
 // PriorEvent finds the event the tenant already stored under key. found is

@@ -20,6 +20,7 @@ import (
 type EventStore interface {
 	PriorEvent(ctx context.Context, tenantID, key, hash string) (in models.Ingested, found bool, err error)
 	IngestEvent(ctx context.Context, ev models.Event, endpoints []models.Endpoint) (models.Ingested, error)
+	IngestEvents(ctx context.Context, batch []models.NewEvent) ([]models.Ingested, error)
 	SubscribedEndpoints(ctx context.Context, tenantID, eventType string) ([]models.Endpoint, error)
 	GetEvent(ctx context.Context, id string) (*models.Event, error)
 	ListEvents(ctx context.Context, f models.EventFilter) ([]models.Event, error)
