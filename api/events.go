@@ -1,8 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -138,8 +141,8 @@ type batchEventJSON struct {
 // or nothing (operations.IngestBatch). A 202 means every matching endpoint
 // of every event will get it.
 func (a *API) createEventBatch(c *gin.Context) error {
-	var in operations.BatchInput
-	if err := decodeJSON(c, &in); err != nil {
+	in, err := decodeBatch(c)
+	if err != nil {
 		return err
 	}
 	ingested, err := a.ops.IngestBatch(c.Request.Context(), in)
@@ -159,4 +162,36 @@ func (a *API) createEventBatch(c *gin.Context) error {
 	}
 	c.JSON(http.StatusAccepted, gin.H{"events": out})
 	return nil
+}
+
+// decodeBatch reads a batch strictly, event by event, so that an unknown or
+// mistyped field of one event is named with its index ("events[3].colour").
+func decodeBatch(c *gin.Context) (operations.BatchInput, error) {
+	var raw struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	if err := decodeJSON(c, &raw); err != nil {
+		return operations.BatchInput{}, err
+	}
+	in := operations.BatchInput{Events: make([]operations.BatchEventInput, len(raw.Events))}
+	for i, item := range raw.Events {
+		at := fmt.Sprintf("events[%d]", i)
+		dec := json.NewDecoder(bytes.NewReader(item))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in.Events[i]); err != nil {
+			e := jsonError(err)
+			if e.Field == "" && e.Code == CodeInvalidJSON {
+				return in, invalid(at, "must be an event object")
+			}
+			if e.Field != "" {
+				e.Message = at + "." + e.Message
+				e.Field = at + "." + e.Field
+			}
+			return in, e
+		}
+		if field, ok := nulString(reflect.ValueOf(&in.Events[i]), at); ok {
+			return in, invalid(field, "must not contain the NUL character (\\u0000)")
+		}
+	}
+	return in, nil
 }
