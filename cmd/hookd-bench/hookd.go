@@ -115,6 +115,23 @@ func (s hookdSys) Single(ctx context.Context) (sendFunc, error) {
 	}, nil
 }
 
+// Batch prepares scenario (a) with POST /v1/events/batch: one request
+// carries size events to the one endpoint.
+func (s hookdSys) Batch(ctx context.Context) (batchFunc, error) {
+	tenant := "bench-ab-" + s.b.runID
+	if _, err := s.createEndpoints(ctx, tenant, "bench.a", []string{"/a"}); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, key string, size int) error {
+		events := make([]map[string]any, size)
+		for tag := range events {
+			events[tag] = map[string]any{"type": "bench.a", "tenant_id": tenant, "payload": payload(key, tag),
+				"idempotency_key": fmt.Sprintf("%s.%d", key, tag)}
+		}
+		return s.b.api.call(ctx, http.MethodPost, "/v1/events/batch", map[string]any{"events": events}, nil)
+	}, nil
+}
+
 func (s hookdSys) Fanout(ctx context.Context, n int) (sendFunc, error) {
 	tenant := fmt.Sprintf("bench-b%d-%s", n, s.b.runID)
 	paths := make([]string, n)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,6 +72,14 @@ func (r loadResult) cpuPerDelivery() string {
 // latency is from just before send to the receipt, for events sent inside
 // the window.
 func (b *bench) closedLoop(ctx context.Context, sys string, inFlight int, dur time.Duration, send sendFunc) loadResult {
+	return b.closedLoopOf(ctx, sys, inFlight, dur, 1, func(ctx context.Context, key string, _ int) error { return send(ctx, key) })
+}
+
+// closedLoopOf is closedLoop with requests of size events each: a publisher
+// sends one request and waits for all its events' receipts before the next.
+// Every receipt counts as a delivery; an event's latency is its request's,
+// from the send to the request's last receipt.
+func (b *bench) closedLoopOf(ctx context.Context, sys string, inFlight int, dur time.Duration, size int, send batchFunc) loadResult {
 	warm := min(dur/5, 2*time.Second)
 	var (
 		tally   loopTally
@@ -85,9 +94,9 @@ func (b *bench) closedLoop(ctx context.Context, sys string, inFlight int, dur ti
 	time.AfterFunc(warm+dur, func() { cpuTo <- snapCPU() })
 	// Keys (hookd: Idempotency-Keys) must be new in every window.
 	b.windows++
-	prefix := fmt.Sprintf("a-%s-%s-%d-w%d", b.runID, sys, inFlight, b.windows)
+	prefix := fmt.Sprintf("a-%s-%s-%d-w%d", b.runID, strings.ReplaceAll(sys, " ", "_"), inFlight, b.windows)
 	for p := range inFlight {
-		wg.Go(func() { b.publish(ctx, send, fmt.Sprintf("%s-%d", prefix, p), stopAt, &tally) })
+		wg.Go(func() { b.publish(ctx, send, size, fmt.Sprintf("%s-%d", prefix, p), stopAt, &tally) })
 	}
 	wg.Wait()
 	c0, c1 := <-cpuFrom, <-cpuTo
@@ -105,25 +114,34 @@ func (b *bench) closedLoop(ctx context.Context, sys string, inFlight int, dur ti
 	return r
 }
 
-// publish is one publisher of the closed loop: until stopAt, it sends an
-// event keyed prefix-i and waits for its receipt, then sends the next.
-func (b *bench) publish(ctx context.Context, send sendFunc, prefix string, stopAt time.Time, tally *loopTally) {
+// publish is one publisher of the closed loop: until stopAt, it sends a
+// request of size events keyed prefix-i and waits for their receipts, then
+// sends the next.
+func (b *bench) publish(ctx context.Context, send batchFunc, size int, prefix string, stopAt time.Time, tally *loopTally) {
 	for i := 0; time.Now().Before(stopAt) && ctx.Err() == nil; i++ {
-		w := b.recv.tracker.expect(fmt.Sprintf("%s-%d", prefix, i), 1)
+		w := b.recv.tracker.expect(fmt.Sprintf("%s-%d", prefix, i), size)
 		t0 := b.recv.tracker.begin(w)
-		if err := send(ctx, w.key); err != nil {
+		if err := send(ctx, w.key, size); err != nil {
 			b.recv.tracker.forget(w)
 			tally.refused(err)
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
 		lat, err := b.recv.tracker.wait(w, b.opt.timeout)
-		tally.waited(t0, lat, err)
+		tally.waited(t0, lat, size, err)
 	}
 }
 
-// receipt is one event of the closed loop: sent at start, received at end.
-type receipt struct{ start, end time.Time }
+// batchFunc sends size events carrying key (tags 0 … size-1) in one request;
+// it returns once the system has accepted them.
+type batchFunc func(ctx context.Context, key string, size int) error
+
+// receipt is one request of the closed loop: sent at start, its last event
+// received at end; n events.
+type receipt struct {
+	start, end time.Time
+	n          int
+}
 
 // loopTally is what the publishers of one closed loop saw.
 type loopTally struct {
@@ -145,14 +163,14 @@ func (t *loopTally) refused(err error) {
 }
 
 // waited records the receipt of an event sent at t0, lat later, or its loss.
-func (t *loopTally) waited(t0 time.Time, lat time.Duration, err error) {
+func (t *loopTally) waited(t0 time.Time, lat time.Duration, n int, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err != nil {
-		t.lost++
+		t.lost += n
 		return
 	}
-	t.recs = append(t.recs, receipt{t0, t0.Add(lat)})
+	t.recs = append(t.recs, receipt{t0, t0.Add(lat), n})
 }
 
 // inWindow counts the receipts between from and stopAt, and gives the
@@ -160,10 +178,12 @@ func (t *loopTally) waited(t0 time.Time, lat time.Duration, err error) {
 func (t *loopTally) inWindow(from, stopAt time.Time) (delivered int, lat sample) {
 	for _, x := range t.recs {
 		if !x.end.Before(from) && !x.end.After(stopAt) {
-			delivered++
+			delivered += x.n
 		}
 		if !x.start.Before(from) && x.start.Before(stopAt) {
-			lat = append(lat, x.end.Sub(x.start))
+			for range x.n {
+				lat = append(lat, x.end.Sub(x.start))
+			}
 		}
 	}
 	return delivered, lat

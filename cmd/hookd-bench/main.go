@@ -30,6 +30,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -60,6 +61,7 @@ type options struct {
 	hookdLog    string
 	explain     bool
 	keepSchema  bool
+	batches     []int
 }
 
 // bench is one run: the receiver, hookd (whose embedded Temporal server the
@@ -147,7 +149,12 @@ func parseOptions() (options, error) {
 	flag.StringVar(&o.hookdLog, "hookd-log", "", "write hookd's logs (JSON, info) to this file; by default they are formatted and discarded")
 	flag.BoolVar(&o.explain, "explain", false, "print PostgreSQL's plans of the list queries in scenario (d)")
 	flag.BoolVar(&o.keepSchema, "keep-schema", false, "keep scenario (d)'s PostgreSQL schema")
+	batches := flag.String("batches", "10,100", "scenario (a) with POST /v1/events/batch: events per request, comma-separated, at most 100 (hookd only; \"\" for none)")
 	flag.Parse()
+	var err error
+	if o.batches, err = parseBatches(*batches); err != nil {
+		return o, err
+	}
 	if o.smoke {
 		o.applySmokeDefaults()
 	}
@@ -174,6 +181,20 @@ func (o *options) applySmokeDefaults() {
 	def("attempts", func() { o.attempts = 20000 })
 	def("list-rounds", func() { o.listRounds = 3 })
 	def("timeout", func() { o.timeout = 10 * time.Second })
+	def("batches", func() { o.batches = []int{10} })
+}
+
+// parseBatches reads -batches: sizes from 1 to 100, comma-separated.
+func parseBatches(s string) ([]int, error) {
+	var out []int
+	for _, f := range split(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 100 {
+			return nil, fmt.Errorf("-batches: %q is not a size from 1 to 100", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func (o *options) validate() error {
@@ -202,8 +223,9 @@ func printHeader(o options) {
 			"Its figures come from runs of a second or so and are not measurements; BENCHMARKS.md has those (make bench).\n\n")
 	}
 	fmt.Printf("machine: %s\n\n", machineLine())
-	fmt.Printf("settings: -scenarios %s -systems %s -concurrency %d -duration %s -rounds %d -fanout %d×%d -held %d -attempts %d%s\n\n",
-		strings.Join(o.scenarios, ","), strings.Join(o.systems, ","), o.concurrency, o.duration, o.rounds, o.fanout, o.fanoutRuns,
+	fmt.Printf("settings: -scenarios %s -systems %s -concurrency %d -duration %s -rounds %d -batches %s -fanout %d×%d -held %d -attempts %d%s\n\n",
+		strings.Join(o.scenarios, ","), strings.Join(o.systems, ","), o.concurrency, o.duration, o.rounds,
+		strings.Trim(strings.Join(strings.Fields(fmt.Sprint(o.batches)), ","), "[]"), o.fanout, o.fanoutRuns,
 		o.held, o.attempts, map[bool]string{true: " (smoke)"}[o.smoke])
 }
 

@@ -78,6 +78,32 @@ func (b *bench) runRoundsA(ctx context.Context, systems []system, sends map[stri
 			}
 		}
 	}
+	return append(results, b.runBatchesA(ctx, systems)...)
+}
+
+// runBatchesA measures hookd with POST /v1/events/batch, one request of
+// each -batches size in flight per publisher, -rounds windows each.
+func (b *bench) runBatchesA(ctx context.Context, systems []system) []loadResult {
+	if len(b.opt.batches) == 0 || !slices.ContainsFunc(systems, func(s system) bool { return s.Name() == "hookd" }) {
+		return nil
+	}
+	send, err := hookdSys{b}.Batch(ctx)
+	if err != nil {
+		b.progress("hookd batches: setup failed: %v", err)
+		b.failed = true
+		return nil
+	}
+	var results []loadResult
+	for _, size := range b.opt.batches {
+		name := fmt.Sprintf("hookd batch %d", size)
+		for _, n := range []int{1, b.opt.concurrency} {
+			var r loadResult
+			for range b.opt.rounds {
+				r.merge(b.closedLoopOf(ctx, name, n, b.opt.duration, size, send))
+			}
+			results = append(results, r)
+		}
+	}
 	return results
 }
 
@@ -95,6 +121,10 @@ func (b *bench) printLoadTable(results []loadResult) {
 		}
 	}
 	t.print()
+	if len(b.opt.batches) > 0 {
+		fmt.Println("A \"hookd batch N\" row sends POST /v1/events/batch with N events: in flight counts requests (each of N events), " +
+			"an event's latency is its request's, from the send to the request's last receipt.")
+	}
 	fmt.Println("CPU/delivery is this whole process (load generator, receiver, API, worker, Temporal) over the window and the engine settle after it; " +
 		"other cores is what the rest of the machine used meanwhile; engine settle is the longest wait, after a window, for Temporal's deferred visibility writes.")
 	fmt.Println()
