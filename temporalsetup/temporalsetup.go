@@ -104,10 +104,24 @@ func Retention(ctx context.Context, c client.Client, namespace string, retention
 	if have == want {
 		return nil
 	}
-	_, err = c.WorkflowService().UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+	req := &workflowservice.UpdateNamespaceRequest{
 		Namespace: namespace,
 		Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(want)},
-	})
+	}
+	// A namespace registered a moment ago is described at once but not
+	// found by an update until the frontend's namespace cache has it.
+	for try := 0; ; try++ {
+		_, err = c.WorkflowService().UpdateNamespace(ctx, req)
+		var nf *serviceerror.NamespaceNotFound
+		if err == nil || try >= 60 || !errors.As(err, &nf) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("set the retention of namespace %s to %s: %w", namespace, want, err)
 	}
