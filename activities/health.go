@@ -140,11 +140,16 @@ func (h *Health) ReleaseHeld(ctx context.Context, endpointID string) (int, error
 // heartbeating runs fn, recording a heartbeat with details every
 // HeartbeatEvery until it returns.
 func (h *Health) heartbeating(ctx context.Context, details any, fn func() error) error {
-	every := h.HeartbeatEvery
+	return heartbeating(ctx, h.HeartbeatEvery, h.Heartbeat, details, fn)
+}
+
+// heartbeating runs fn, recording a heartbeat with details every `every`
+// (default 5s) through beat (default activity.RecordHeartbeat) until it
+// returns.
+func heartbeating(ctx context.Context, every time.Duration, beat func(context.Context, ...any), details any, fn func() error) error {
 	if every <= 0 {
 		every = 5 * time.Second
 	}
-	beat := h.Heartbeat
 	if beat == nil {
 		beat = activity.RecordHeartbeat
 	}

@@ -108,6 +108,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 		if err := a.startWorker(); err != nil {
 			return nil, err
 		}
+		if err := a.ensureRetention(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := a.serveMetrics(); err != nil {
 		return nil, err
@@ -137,7 +140,7 @@ func (a *App) openStore(ctx context.Context) (err error) {
 func (a *App) connectTemporal(ctx context.Context) (err error) {
 	cfg := a.Config
 	if cfg.Mode != config.ModeDev {
-		if err := temporalsetup.EnsureNamespace(ctx, cfg.TemporalOptions()); err != nil {
+		if err := temporalsetup.EnsureNamespace(ctx, cfg.TemporalOptions(), cfg.Retention); err != nil {
 			return err
 		}
 	}
@@ -265,6 +268,7 @@ func (a *App) startDevServer(ctx context.Context) error {
 		HTTPPort:     0,
 		UIPort:       a.Config.TemporalUIPort,
 		Namespace:    a.Config.TemporalNamespace,
+		Retention:    temporalsetup.NamespaceRetention(a.Config.Retention),
 		// Created with the namespace, so they need no cache refresh.
 		SearchAttributes: workflows.SearchAttributes(),
 		Logger:           a.log.With("component", "temporal"),

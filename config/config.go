@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 )
@@ -69,7 +70,20 @@ type Config struct {
 	// PublicURL is HOOKD_PUBLIC_URL: the scheme and host browsers reach
 	// hookd at, for the links hookd hands out ("" means the request's own).
 	PublicURL string
+	// Retention is HOOKD_RETENTION: how long finished deliveries, their
+	// attempts and their events are kept after they finished.
+	Retention time.Duration
 }
+
+// Bounds and default of HOOKD_RETENTION.
+const (
+	DefaultRetention = 30 * Day
+	MinRetention     = time.Hour
+	MaxRetention     = 3650 * Day
+)
+
+// Day is 24 hours, the unit HOOKD_RETENTION accepts as "d".
+const Day = 24 * time.Hour
 
 // DefaultMaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT's default.
 const DefaultMaxEndpointsPerTenant = 10000
@@ -208,6 +222,20 @@ var Settings = []Setting{
 		check: func(c *Config) error {
 			if c.MaxEndpointsPerTenant < 1 {
 				return notAtLeastOne(strconv.Itoa(c.MaxEndpointsPerTenant))
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_RETENTION", Default: "30d",
+		Help: "how long finished deliveries, their attempts and their events are kept (\"30d\", \"720h\"; 1h to 3650d); pending and held ones are kept until they finish",
+		parse: func(c *Config, v string) (err error) {
+			c.Retention, err = ParseRetention(v)
+			return err
+		},
+		check: func(c *Config) error {
+			if c.Retention < MinRetention || c.Retention > MaxRetention {
+				return retentionOutOfRange(FormatRetention(c.Retention))
 			}
 			return nil
 		},
@@ -448,6 +476,40 @@ func hostPort(addr string) error {
 		return fmt.Errorf("%q is not host:port", addr)
 	}
 	return nil
+}
+
+// ParseRetention reads a retention: whole days ("30d") or a Go duration
+// ("720h", "90m"), from MinRetention to MaxRetention.
+func ParseRetention(v string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > int(MaxRetention/Day) {
+			return 0, retentionOutOfRange(v)
+		}
+		d = time.Duration(n) * Day
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, retentionOutOfRange(v)
+		}
+	}
+	if d < MinRetention || d > MaxRetention {
+		return 0, retentionOutOfRange(v)
+	}
+	return d, nil
+}
+
+// FormatRetention writes d in whole days when it is some, else as a Go duration.
+func FormatRetention(d time.Duration) string {
+	if d > 0 && d%Day == 0 {
+		return strconv.Itoa(int(d/Day)) + "d"
+	}
+	return d.String()
+}
+
+func retentionOutOfRange(v string) error {
+	return fmt.Errorf("%q is not a duration from 1h to 3650d, in days (\"30d\") or hours (\"720h\")", v)
 }
 
 func notAPort(v string) error { return fmt.Errorf("%q is not a port (or -1 to disable)", v) }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -33,22 +34,27 @@ func TestInvalidSettingsAreNamed(t *testing.T) {
 		env  []string
 		want string
 	}{
-		"bad api addr":            {ModeDev, []string{"HOOKD_API_ADDR=8080"}, "HOOKD_API_ADDR"},
-		"api without key":         {ModeAPI, []string{"HOOKD_DATABASE_URL=postgres://x@h/db"}, "HOOKD_API_KEY"},
-		"worker without database": {ModeWorker, nil, "HOOKD_DATABASE_URL"},
-		"non-postgres database":   {ModeDev, []string{"HOOKD_DATABASE_URL=mysql://x"}, "HOOKD_DATABASE_URL"},
-		"short key":               {ModeDev, []string{"HOOKD_API_KEY=short"}, "HOOKD_API_KEY"},
-		"bad private targets":     {ModeAPI, []string{"HOOKD_ALLOW_PRIVATE_TARGETS=maybe"}, "HOOKD_ALLOW_PRIVATE_TARGETS"},
-		"bad log level":           {ModeDev, []string{"HOOKD_LOG_LEVEL=loud"}, "HOOKD_LOG_LEVEL"},
-		"bad ui port":             {ModeDev, []string{"HOOKD_TEMPORAL_UI_PORT=x"}, "HOOKD_TEMPORAL_UI_PORT"},
-		"bad one endpoint":        {ModeDev, []string{"HOOKD_ONE_ENDPOINT_PER_TENANT=maybe"}, "HOOKD_ONE_ENDPOINT_PER_TENANT"},
-		"bad endpoint maximum":    {ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=many"}, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
-		"zero endpoint maximum":   {ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=0"}, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
-		"frame ancestor policy":   {ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://a.example; script-src *"}, "HOOKD_PORTAL_FRAME_ANCESTORS"},
-		"frame ancestor path":     {ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://a.example/app"}, "HOOKD_PORTAL_FRAME_ANCESTORS"},
-		"temporal ui not a url":   {ModeDev, []string{"HOOKD_TEMPORAL_UI_URL=temporal:8233"}, "HOOKD_TEMPORAL_UI_URL"},
-		"public url not a url":    {ModeDev, []string{"HOOKD_PUBLIC_URL=hooks.example.com"}, "HOOKD_PUBLIC_URL"},
-		"public url with query":   {ModeDev, []string{"HOOKD_PUBLIC_URL=https://hooks.example.com/?x=1"}, "HOOKD_PUBLIC_URL"},
+		"bad api addr":             {ModeDev, []string{"HOOKD_API_ADDR=8080"}, "HOOKD_API_ADDR"},
+		"api without key":          {ModeAPI, []string{"HOOKD_DATABASE_URL=postgres://x@h/db"}, "HOOKD_API_KEY"},
+		"worker without database":  {ModeWorker, nil, "HOOKD_DATABASE_URL"},
+		"non-postgres database":    {ModeDev, []string{"HOOKD_DATABASE_URL=mysql://x"}, "HOOKD_DATABASE_URL"},
+		"short key":                {ModeDev, []string{"HOOKD_API_KEY=short"}, "HOOKD_API_KEY"},
+		"bad private targets":      {ModeAPI, []string{"HOOKD_ALLOW_PRIVATE_TARGETS=maybe"}, "HOOKD_ALLOW_PRIVATE_TARGETS"},
+		"bad log level":            {ModeDev, []string{"HOOKD_LOG_LEVEL=loud"}, "HOOKD_LOG_LEVEL"},
+		"bad ui port":              {ModeDev, []string{"HOOKD_TEMPORAL_UI_PORT=x"}, "HOOKD_TEMPORAL_UI_PORT"},
+		"bad one endpoint":         {ModeDev, []string{"HOOKD_ONE_ENDPOINT_PER_TENANT=maybe"}, "HOOKD_ONE_ENDPOINT_PER_TENANT"},
+		"bad endpoint maximum":     {ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=many"}, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
+		"zero endpoint maximum":    {ModeDev, []string{"HOOKD_MAX_ENDPOINTS_PER_TENANT=0"}, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
+		"frame ancestor policy":    {ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://a.example; script-src *"}, "HOOKD_PORTAL_FRAME_ANCESTORS"},
+		"frame ancestor path":      {ModeDev, []string{"HOOKD_PORTAL_FRAME_ANCESTORS=https://a.example/app"}, "HOOKD_PORTAL_FRAME_ANCESTORS"},
+		"temporal ui not a url":    {ModeDev, []string{"HOOKD_TEMPORAL_UI_URL=temporal:8233"}, "HOOKD_TEMPORAL_UI_URL"},
+		"public url not a url":     {ModeDev, []string{"HOOKD_PUBLIC_URL=hooks.example.com"}, "HOOKD_PUBLIC_URL"},
+		"public url with query":    {ModeDev, []string{"HOOKD_PUBLIC_URL=https://hooks.example.com/?x=1"}, "HOOKD_PUBLIC_URL"},
+		"retention not a duration": {ModeDev, []string{"HOOKD_RETENTION=a month"}, "HOOKD_RETENTION"},
+		"retention too short":      {ModeDev, []string{"HOOKD_RETENTION=30m"}, "HOOKD_RETENTION"},
+		"retention too long":       {ModeDev, []string{"HOOKD_RETENTION=3651d"}, "HOOKD_RETENTION"},
+		"retention in weeks":       {ModeDev, []string{"HOOKD_RETENTION=4w"}, "HOOKD_RETENTION"},
+		"retention negative days":  {ModeDev, []string{"HOOKD_RETENTION=-1d"}, "HOOKD_RETENTION"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(tc.mode, tc.env)
@@ -101,6 +107,22 @@ func TestMaxEndpointsPerTenant(t *testing.T) {
 	require.Equal(t, 250, c.MaxEndpointsPerTenant)
 }
 
+func TestRetentionTakesDaysOrHours(t *testing.T) {
+	c, err := Load(ModeDev, nil)
+	require.NoError(t, err)
+	require.Equal(t, 30*24*time.Hour, c.Retention, "default 30 days")
+	for v, want := range map[string]time.Duration{
+		"30d": 30 * 24 * time.Hour, "720h": 720 * time.Hour, "1h": time.Hour, "90m": 90 * time.Minute,
+		"3650d": 3650 * 24 * time.Hour, "7d": 7 * 24 * time.Hour,
+	} {
+		c, err := Load(ModeDev, []string{"HOOKD_RETENTION=" + v})
+		require.NoError(t, err, v)
+		require.Equal(t, want, c.Retention, v)
+	}
+	_, err = Load(ModeDev, []string{"HOOKD_RETENTION=59m"})
+	require.EqualError(t, err, `HOOKD_RETENTION: "59m" is not a duration from 1h to 3650d, in days ("30d") or hours ("720h")`)
+}
+
 // TestREADMEListsEverySetting: the README's configuration table has a row
 // for each setting Load accepts.
 func TestREADMEListsEverySetting(t *testing.T) {
@@ -120,6 +142,7 @@ func TestValidateNamesTheVariableOfAChangedValue(t *testing.T) {
 		"no endpoints allowed": {func(c *Config) { c.MaxEndpointsPerTenant = 0 }, "HOOKD_MAX_ENDPOINTS_PER_TENANT"},
 		"bad log format":       {func(c *Config) { c.LogFormat = "xml" }, "HOOKD_LOG_FORMAT"},
 		"bad metrics addr":     {func(c *Config) { c.MetricsAddr = "9090" }, "HOOKD_METRICS_ADDR"},
+		"no retention":         {func(c *Config) { c.Retention = 0 }, "HOOKD_RETENTION"},
 		"api without key":      {func(c *Config) { c.Mode, c.DatabaseURL = ModeAPI, "postgres://x@h/db" }, "HOOKD_API_KEY"},
 		"unknown mode":         {func(c *Config) { c.Mode = "both" }, `unknown mode "both"`},
 	} {

@@ -74,6 +74,7 @@ func TestRecordHistories(t *testing.T) {
 	t.Run("endpoint paused at its threshold, held delivery released on unpause, replay", recordPauseUnpause)
 	t.Run("endpoint health continues as new", recordHealthContinueAsNew)
 	t.Run("held delivery continues as new", recordDeliveryContinueAsNew)
+	t.Run("prune continues as new", recordPruneContinueAsNew)
 }
 
 // failFirst answers 500 to the first request and 200 to the others.
@@ -194,6 +195,33 @@ func recordDeliveryContinueAsNew(t *testing.T) {
 	recordDelivery(t, "", r.epID, evID, models.DeliverySucceeded)
 	writeHistory(t, ctx, "delivery_held_continue_as_new_1", wid, run.GetRunID())
 	writeHistory(t, ctx, "delivery_held_continue_as_new_2", wid, next)
+}
+
+// recordPruneContinueAsNew back-dates two finished deliveries of a tenant
+// of its own past a retention of an hour and prunes them with batches of
+// one and two batches per run: the first run deletes the deliveries and
+// continues as new; the last one ends the walk over the events. (Only this
+// test's rows are older than an hour in the test's hookd.)
+func recordPruneContinueAsNew(t *testing.T) {
+	t.Parallel()
+	r := recordEndpoint(t, always(200))
+	ctx := context.Background()
+	past := time.Now().UTC().Add(-2 * time.Hour)
+	for _, name := range []string{"prune-1", "prune-2"} {
+		evID, dlvID := r.event(name)
+		recordDelivery(t, "", r.epID, evID, models.DeliverySucceeded)
+		require.NoError(t, hookd.Store.DB().Model(&models.Delivery{}).Where("id = ?", dlvID).Update("updated_at", past).Error)
+		require.NoError(t, hookd.Store.DB().Model(&models.Event{}).Where("id = ?", evID).Update("created_at", past).Error)
+	}
+	wid := "recording-prune-" + r.tenant
+	in := workflows.PruneInput{Retention: "1h0m0s", BatchSize: 1, BatchesPerRun: 2}
+	run, err := hookd.Temporal.ExecuteWorkflow(ctx, sdkclient.StartWorkflowOptions{ID: wid, TaskQueue: workflows.TaskQueue}, workflows.Prune, in)
+	require.NoError(t, err)
+	var res workflows.PruneResult
+	require.NoError(t, hookd.Temporal.GetWorkflow(ctx, wid, "").Get(ctx, &res))
+	require.Equal(t, workflows.PruneResult{Deliveries: 2, Events: 2}, res)
+	writeHistory(t, ctx, "prune_continue_as_new_1", wid, run.GetRunID())
+	writeHistory(t, ctx, "prune_completes", wid, "")
 }
 
 // waitNewRun waits until wid's latest run is not runID and answers its id.

@@ -12,14 +12,15 @@ import (
 // Event is something that happened in the sender's product, accepted once per
 // idempotency key of its tenant.
 type Event struct {
-	ID             string    `gorm:"primaryKey;size:40"`
+	ID             string    `gorm:"primaryKey;size:40;index:idx_events_created_id,priority:2"`
 	TenantID       string    `gorm:"size:255;not null;index:idx_events_tenant;uniqueIndex:idx_events_tenant_idempotency_key,priority:1"`
 	Type           string    `gorm:"size:255;not null;index"`
 	Payload        string    `gorm:"type:text;not null"` // the JSON object as received, key order kept
 	OccurredAt     time.Time `gorm:"not null"`
 	IdempotencyKey string    `gorm:"size:255;not null;uniqueIndex:idx_events_tenant_idempotency_key,priority:2"`
 	RequestHash    string    `gorm:"size:64;not null"` // sha256 of the canonical request, to tell a retry from a conflicting reuse of the key
-	CreatedAt      time.Time
+	// CreatedAt, with ID, orders the walk of retention's PruneEvents.
+	CreatedAt time.Time `gorm:"index:idx_events_created_id,priority:1"`
 }
 
 // ErrIdempotencyConflict is returned when an idempotency key was already used

@@ -117,6 +117,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err := backfillReconcile(db.Session(&gorm.Session{NewDB: true})); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
+		if err := migrateRetention(db.Session(&gorm.Session{NewDB: true})); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
 		// Dropped after the index that replaces it exists, so keys stay unique throughout.
 		if db.Migrator().HasIndex(&Event{}, legacyIdempotencyIndex) {
 			if err := db.Migrator().DropIndex(&Event{}, legacyIdempotencyIndex); err != nil {

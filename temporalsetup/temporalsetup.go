@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -29,15 +30,23 @@ import (
 	"github.com/hookd/hookd/workflows"
 )
 
-// retention is how long the namespace EnsureNamespace registers keeps the
-// history of closed workflows.
-const retention = 72 * time.Hour
+// RegisteredData is the entry of a namespace's data that marks it as
+// registered by hookd (EnsureNamespace): hookd then keeps its retention in
+// step with HOOKD_RETENTION (see Retention).
+const RegisteredData = "hookd.registered"
+
+// NamespaceRetention is the retention of closed workflows that goes with
+// hookd's retention of its own data: an hour longer, so a delivery's
+// workflow outlives its rows in hookd's store by the prune schedule's
+// period.
+func NamespaceRetention(retention time.Duration) time.Duration { return retention + time.Hour }
 
 // EnsureNamespace registers opts.Namespace on the Temporal cluster at
 // opts.HostPort (connecting with opts' TLS and credentials) if it does not
-// exist yet (3 days retention of closed workflows), so a fresh cluster needs
-// no manual step. An existing namespace is left as it is.
-func EnsureNamespace(ctx context.Context, opts client.Options) error {
+// exist yet, keeping closed workflows for NamespaceRetention(retention) and
+// marked as hookd's (RegisteredData), so a fresh cluster needs no manual
+// step. An existing namespace is left as it is.
+func EnsureNamespace(ctx context.Context, opts client.Options, retention time.Duration) error {
 	namespace := opts.Namespace
 	nc, err := client.NewNamespaceClient(opts)
 	if err != nil {
@@ -53,7 +62,8 @@ func EnsureNamespace(ctx context.Context, opts client.Options) error {
 		return nil
 	}
 	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{
-		Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(retention),
+		Namespace: namespace, WorkflowExecutionRetentionPeriod: durationpb.New(NamespaceRetention(retention)),
+		Data: map[string]string{RegisteredData: "true"},
 	})
 	var exists *serviceerror.NamespaceAlreadyExists // another process registered it first
 	if err != nil && !errors.As(err, &exists) {
@@ -67,6 +77,56 @@ func EnsureNamespace(ctx context.Context, opts client.Options) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return err
+}
+
+// Retention keeps the namespace's retention of closed workflows in step
+// with hookd's retention of its own data: on a namespace hookd owns (the
+// embedded one of dev, or one EnsureNamespace registered), it sets it to
+// NamespaceRetention(retention) when it is anything else; on a namespace
+// someone else made, it only warns when workflows are kept for less than
+// hookd keeps their deliveries (the Temporal UI then lacks the workflow of
+// a delivery the API still lists).
+func Retention(ctx context.Context, c client.Client, namespace string, retention time.Duration, owned bool, log *slog.Logger) error {
+	desc, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("describe namespace %s: %w", namespace, err)
+	}
+	have := desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration()
+	if !owned && desc.GetNamespaceInfo().GetData()[RegisteredData] != "true" {
+		if have < retention {
+			log.Warn("temporal.retention_shorter", "namespace", namespace, "namespace_retention", have.String(),
+				"hookd_retention", retention.String(),
+				"hint", "closed workflows go before hookd prunes their deliveries; raise the namespace's retention or lower HOOKD_RETENTION")
+		}
+		return nil
+	}
+	want := NamespaceRetention(retention)
+	if have == want {
+		return nil
+	}
+	req := &workflowservice.UpdateNamespaceRequest{
+		Namespace: namespace,
+		Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(want)},
+	}
+	// A namespace registered a moment ago is described at once but not
+	// found by an update until the frontend's namespace cache has it.
+	for try := 0; ; try++ {
+		_, err = c.WorkflowService().UpdateNamespace(ctx, req)
+		var nf *serviceerror.NamespaceNotFound
+		if err == nil || try >= 60 || !errors.As(err, &nf) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("set the retention of namespace %s to %s: %w", namespace, want, err)
+	}
+	log.Info("temporal.retention_set", "namespace", namespace, "from", have.String(), "to", want.String())
+	return nil
 }
 
 // Dial connects a client with opts (address, namespace, TLS, credentials).

@@ -49,7 +49,8 @@ func New(d Deps, o Options) sdkworker.Worker {
 		MaxConcurrentWorkflowTaskPollers:        o.WorkflowTaskPollers,
 		MaxConcurrentWorkflowTaskExecutionSize:  o.MaxConcurrentWorkflowTasks,
 		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentLocalActivities,
-		// Regular activities are only the endpoint workflow's release and replay jobs.
+		// Regular activities are only the endpoint workflow's release and
+		// replay jobs and retention's prune batches.
 		MaxConcurrentActivityTaskPollers: 2,
 		// On shutdown, in-flight attempts may finish (their timeout is at
 		// most a minute); what does not is handed back to Temporal and retried.
@@ -57,7 +58,9 @@ func New(d Deps, o Options) sdkworker.Worker {
 	})
 	w.RegisterWorkflow(workflows.Delivery)
 	w.RegisterWorkflow(workflows.EndpointHealth)
+	w.RegisterWorkflow(workflows.Prune)
 	w.RegisterActivity(d.Deliverer)
 	w.RegisterActivity(&activities.Health{Store: d.Store, Deliveries: d.Engine, Logger: d.Logger})
+	w.RegisterActivity(&activities.Retention{Store: d.Store})
 	return w
 }

@@ -1,5 +1,7 @@
 // Package workflows holds hookd's Temporal workflows: Delivery, one per
-// (event, endpoint). Workflows never touch the database or the network
+// (event, endpoint); EndpointHealth, one per endpoint; and Prune, which the
+// schedule hookd-retention (RetentionScheduleID) starts every hour to
+// delete finished data older than HOOKD_RETENTION. Workflows never touch the database or the network
 // themselves; every side effect is an activity in package activities.
 //
 // Workflow ids, signals and search attributes are part of hookd's interface:
@@ -29,6 +31,11 @@ const TaskQueue = "hookd"
 func DeliveryWorkflowID(endpointID, eventID string) string {
 	return "delivery/" + endpointID + "/" + eventID
 }
+
+// RetentionScheduleID is the Temporal Schedule hookd creates to run Prune
+// every hour; the id of each workflow it starts begins with it. Operators
+// may pause it in the Temporal UI; hookd leaves a pause alone.
+const RetentionScheduleID = "hookd-retention"
 
 // EndpointWorkflowID is the id of the endpoint's long-running health workflow.
 func EndpointWorkflowID(endpointID string) string {

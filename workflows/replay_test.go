@@ -23,6 +23,7 @@ func TestRecordedHistoriesReplayDeterministically(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflow(Delivery)
 			r.RegisterWorkflow(EndpointHealth)
+			r.RegisterWorkflow(Prune)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, file))
 		})
 	}
