@@ -94,8 +94,7 @@ func validateBatch(events []BatchEventInput) ([]*batchItem, error) {
 		if err := CheckIdempotencyKey(e.IdempotencyKey); err != nil {
 			return nil, atItem(i, invalid("idempotency_key", tokenRule))
 		}
-		r, err := validateEvent(EventInput{Type: e.Type, TenantID: e.TenantID, Payload: e.Payload,
-			OccurredAt: e.OccurredAt, IdempotencyKey: e.IdempotencyKey})
+		r, err := validateEvent(EventInput(e))
 		if err != nil {
 			return nil, atItem(i, err)
 		}
