@@ -21,18 +21,20 @@ run: ## build bin/hookd and run hookd dev: embedded Temporal + UI, worker, API, 
 build: ## build bin/hookd
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/hookd
 
-test: services ## run every test (needs Node.js and a local PostgreSQL; installs/starts them if missing)
+test: services ## run every test (needs Node.js, a local PostgreSQL and helm; installs/starts them if missing)
+	@bash scripts/tools.sh helm
 	HOOKD_TEST_POSTGRES_DSN='$(PG_DSN)' $(GO) test -count=1 -timeout 30m ./...
 
 test-short: ## unit tests only: no embedded server, no PostgreSQL
 	$(GO) test -count=1 -short ./workflows/ ./config/ ./profile/ ./activities/
 
-vet: ## gofmt, go vet, golangci-lint (.golangci.yml) and workflowcheck (the SDK's determinism analyzer); tools installed into bin/tools
+vet: ## gofmt, go vet, golangci-lint (.golangci.yml), workflowcheck (the SDK's determinism analyzer) and helm lint of deploy/helm; tools installed into bin/tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 	@bash scripts/tools.sh
 	bin/tools/golangci-lint run ./...
 	bin/tools/workflowcheck ./...
+	bin/tools/helm lint --strict deploy/helm/hookd
 
 services: ## make sure the test services are there: PostgreSQL on 127.0.0.1:5432, Node.js
 	@bash scripts/test-services.sh

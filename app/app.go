@@ -61,7 +61,10 @@ type App struct {
 	NewAPIKey       bool
 	// Metrics are this process's Prometheus metrics (served at the API's
 	// /metrics, and at HOOKD_METRICS_ADDR when set).
-	Metrics        *metrics.Metrics
+	Metrics *metrics.Metrics
+	// MetricsURL is where HOOKD_METRICS_ADDR's listener (/metrics, /healthz,
+	// /readyz) listens ("" when it is unset).
+	MetricsURL     string
 	metricsHTTP    *http.Server
 	stopReconciler context.CancelFunc
 	stopGauges     context.CancelFunc
@@ -164,7 +167,8 @@ func (a *App) startMetrics(ctx context.Context) error {
 	return nil
 }
 
-// serveMetrics serves /metrics at HOOKD_METRICS_ADDR, when set.
+// serveMetrics serves /metrics, with the probes /healthz and /readyz, at
+// HOOKD_METRICS_ADDR, when set.
 func (a *App) serveMetrics() error {
 	if a.Config.MetricsAddr == "" {
 		return nil
@@ -173,8 +177,10 @@ func (a *App) serveMetrics() error {
 	if err != nil {
 		return fmt.Errorf("HOOKD_METRICS_ADDR: listen on %s: %w", a.Config.MetricsAddr, err)
 	}
+	a.MetricsURL = "http://" + ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", a.Metrics.Handler())
+	probes(mux, a.Ops)
 	a.metricsHTTP = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := a.metricsHTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -48,7 +48,7 @@ type Config struct {
 	AllowedPrefixes   []netip.Prefix // HOOKD_ALLOW_PRIVATE_TARGETS = CIDR list
 	LogLevel          slog.Level     // HOOKD_LOG_LEVEL
 	LogFormat         string         // HOOKD_LOG_FORMAT: json or text
-	MetricsAddr       string         // HOOKD_METRICS_ADDR: extra /metrics listener (for workers)
+	MetricsAddr       string         // HOOKD_METRICS_ADDR: extra /metrics, /healthz, /readyz listener (for workers)
 	// OneEndpointPerTenant is HOOKD_ONE_ENDPOINT_PER_TENANT: the API refuses
 	// a second endpoint for a tenant (Vessel's "one webhook per connection",
 	// for every endpoint).
@@ -193,7 +193,7 @@ var Settings = []Setting{
 		parse: parseAllowPrivate,
 	},
 	{
-		Name: "HOOKD_METRICS_ADDR", Help: "host:port of a /metrics listener; the API serves /metrics too, so set it for workers",
+		Name: "HOOKD_METRICS_ADDR", Help: "host:port of a listener for /metrics, /healthz and /readyz; the API serves them too, so set it for workers",
 		parse: func(c *Config, v string) error { c.MetricsAddr = v; return nil },
 		check: func(c *Config) error {
 			if c.MetricsAddr == "" {

@@ -189,12 +189,17 @@ func applyRetrySchedule(next, _ *models.Endpoint, in *EndpointInput) ([]string, 
 	return []string{"retry_schedule"}, nil
 }
 
+// MaxAttemptTimeout is the longest timeout an endpoint may have: one attempt
+// takes at most this long (a worker's stop timeout and the Kubernetes
+// chart's grace period are sized from it).
+const MaxAttemptTimeout = time.Minute
+
 func applyTimeout(next, _ *models.Endpoint, in *EndpointInput) ([]string, error) {
 	if in.Timeout == nil {
 		return nil, nil
 	}
 	d, err := time.ParseDuration(*in.Timeout)
-	if err != nil || d < 100*time.Millisecond || d > time.Minute {
+	if err != nil || d < 100*time.Millisecond || d > MaxAttemptTimeout {
 		return nil, invalid("timeout", "must be a duration from 100ms to 1m, like \"30s\"")
 	}
 	next.TimeoutMS = d.Milliseconds()

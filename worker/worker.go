@@ -34,6 +34,13 @@ type Deps struct {
 	Engine activities.Redeliverer
 }
 
+// StopTimeout is how long a stopping worker lets its in-flight tasks finish:
+// an attempt runs at most operations.MaxAttemptTimeout, plus the time to
+// record it; what has not finished by then is handed back to Temporal and
+// retried elsewhere. A supervisor's grace period (deploy/helm's worker
+// terminationGracePeriodSeconds) must be longer.
+const StopTimeout = 75 * time.Second
+
 // New returns a worker (not yet started) that runs hookd's workflows.
 func New(d Deps, o Options) sdkworker.Worker {
 	if o.WorkflowTaskPollers == 0 {
@@ -54,7 +61,7 @@ func New(d Deps, o Options) sdkworker.Worker {
 		MaxConcurrentActivityTaskPollers: 2,
 		// On shutdown, in-flight attempts may finish (their timeout is at
 		// most a minute); what does not is handed back to Temporal and retried.
-		WorkerStopTimeout: 75 * time.Second,
+		WorkerStopTimeout: StopTimeout,
 	})
 	w.RegisterWorkflow(workflows.Delivery)
 	w.RegisterWorkflow(workflows.EndpointHealth)
