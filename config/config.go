@@ -69,7 +69,15 @@ type Config struct {
 	// PublicURL is HOOKD_PUBLIC_URL: the scheme and host browsers reach
 	// hookd at, for the links hookd hands out ("" means the request's own).
 	PublicURL string
+	// OperationalTenant is HOOKD_OPERATIONAL_TENANT: the tenant whose
+	// endpoints receive hookd's operational webhooks (endpoint.paused,
+	// endpoint.unpaused, endpoint.disabled, delivery.exhausted) about the
+	// endpoints of every other tenant.
+	OperationalTenant string
 }
+
+// DefaultOperationalTenant is HOOKD_OPERATIONAL_TENANT's default.
+const DefaultOperationalTenant = "hookd"
 
 // DefaultMaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT's default.
 const DefaultMaxEndpointsPerTenant = 10000
@@ -246,6 +254,17 @@ var Settings = []Setting{
 		check: func(c *Config) error {
 			if c.PublicURL != "" && !httpURL.MatchString(c.PublicURL) {
 				return fmt.Errorf("%q is not an http(s) base URL like https://hooks.example.com", c.PublicURL)
+			}
+			return nil
+		},
+	},
+	{
+		Name: "HOOKD_OPERATIONAL_TENANT", Default: DefaultOperationalTenant,
+		Help:  "the tenant whose endpoints receive hookd's operational webhooks (endpoint.paused, endpoint.unpaused, endpoint.disabled, delivery.exhausted) about every other tenant's endpoints",
+		parse: func(c *Config, v string) error { c.OperationalTenant = v; return nil },
+		check: func(c *Config) error {
+			if !token.MatchString(c.OperationalTenant) {
+				return fmt.Errorf("%q is not a tenant id: 1 to 255 printable characters without spaces", c.OperationalTenant)
 			}
 			return nil
 		},
@@ -440,6 +459,7 @@ var (
 	// frameAncestor is one source of a CSP frame-ancestors list that names
 	// an origin: scheme://host[:port], the host possibly *.-prefixed, or 'self'.
 	frameAncestor = regexp.MustCompile(`^('self'|https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?)$`)
+	token         = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 	httpURL       = regexp.MustCompile(`^https?://[^\s/?#]+(/[^\s?#]*)?$`)
 )
 

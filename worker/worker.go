@@ -32,6 +32,8 @@ type Deps struct {
 	Deliverer *activities.Deliverer
 	// Engine moves deliveries along for the health activities (release, replay).
 	Engine activities.Redeliverer
+	// Notifier sends the operational webhooks the workflows ask for.
+	Notifier *activities.Notifier
 }
 
 // New returns a worker (not yet started) that runs hookd's workflows.
@@ -49,7 +51,8 @@ func New(d Deps, o Options) sdkworker.Worker {
 		MaxConcurrentWorkflowTaskPollers:        o.WorkflowTaskPollers,
 		MaxConcurrentWorkflowTaskExecutionSize:  o.MaxConcurrentWorkflowTasks,
 		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentLocalActivities,
-		// Regular activities are only the endpoint workflow's release and replay jobs.
+		// Regular activities are only the endpoint workflow's release and
+		// replay jobs and the operational webhooks.
 		MaxConcurrentActivityTaskPollers: 2,
 		// On shutdown, in-flight attempts may finish (their timeout is at
 		// most a minute); what does not is handed back to Temporal and retried.
@@ -59,5 +62,8 @@ func New(d Deps, o Options) sdkworker.Worker {
 	w.RegisterWorkflow(workflows.EndpointHealth)
 	w.RegisterActivity(d.Deliverer)
 	w.RegisterActivity(&activities.Health{Store: d.Store, Deliveries: d.Engine, Logger: d.Logger})
+	if d.Notifier != nil {
+		w.RegisterActivity(d.Notifier)
+	}
 	return w
 }
