@@ -109,7 +109,7 @@ func (n *Notifier) Notify(ctx context.Context, in NoticeInput) error {
 	if err != nil {
 		return err
 	}
-	if err := n.Sender.Notify(ctx, in.Type, in.Key(), payload, in.At); err != nil {
+	if err := n.Sender.Notify(ctx, in.Type, in.Key(), payload, in.At.UTC().Truncate(time.Microsecond)); err != nil {
 		return fmt.Errorf("send %s: %w", in.Type, err)
 	}
 	n.Logger.Info("notice.sent", "event_type", in.Type, "endpoint_id", in.EndpointID, "delivery_id", in.DeliveryID)
@@ -117,9 +117,10 @@ func (n *Notifier) Notify(ctx context.Context, in NoticeInput) error {
 }
 
 // payload renders the notice's event payload (see operations/operational
-// for the JSON Schemas it follows).
+// for the JSON Schemas it follows). Its times are in microseconds, as the
+// store keeps them, so paused_at is what GET /v1/endpoints/{id} answers.
 func (n *Notifier) payload(ctx context.Context, ep *models.Endpoint, in NoticeInput) (json.RawMessage, error) {
-	at := in.At.UTC()
+	at := in.At.UTC().Truncate(time.Microsecond)
 	e := endpointNotice{EndpointID: ep.ID, TenantID: ep.TenantID, URL: ep.URL, Reason: in.Reason}
 	switch in.Type {
 	case NoticeEndpointPaused:

@@ -134,10 +134,11 @@ func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt
 }
 
 // disable disables the endpoint for reason at at, unless it is disabled
-// already, and answers when it was disabled.
+// already, and answers when it was disabled: in microseconds, as
+// PostgreSQL keeps it, so every store answers the same time.
 func disable(tx *gorm.DB, endpointID, reason string, at time.Time) (*time.Time, error) {
 	err := tx.Model(&Endpoint{}).Where("id = ? AND state <> ?", endpointID, EndpointDisabled).
-		Updates(map[string]any{"state": EndpointDisabled, "disabled_at": at.UTC(), "disabled_reason": reason,
+		Updates(map[string]any{"state": EndpointDisabled, "disabled_at": at.UTC().Truncate(time.Microsecond), "disabled_reason": reason,
 			"updated_at": time.Now().UTC()}).Error
 	if err != nil {
 		return nil, err

@@ -242,7 +242,9 @@ func (e *endpointHealth) pause(reason string) {
 	if e.st.State == models.EndpointPaused {
 		return
 	}
-	now := workflow.Now(e.ctx).UTC()
+	// In microseconds, as PostgreSQL keeps it: the operational webhook and
+	// the stored endpoint tell the same time on every store.
+	now := workflow.Now(e.ctx).UTC().Truncate(time.Microsecond)
 	e.st.State, e.st.PausedAt, e.st.PauseReason = models.EndpointPaused, &now, reason
 	e.dirty = true
 	e.logger.Info("endpoint.paused", "endpoint_id", e.st.EndpointID, "reason", reason)
@@ -290,7 +292,7 @@ func (e *endpointHealth) unpause() {
 	e.dirty, e.setFailures = true, true
 	e.logger.Info("endpoint.unpaused", "endpoint_id", st.EndpointID)
 	e.queueNotice(activities.NoticeInput{Type: activities.NoticeEndpointUnpaused, EndpointID: st.EndpointID,
-		At: workflow.Now(e.ctx).UTC()})
+		At: workflow.Now(e.ctx).UTC().Truncate(time.Microsecond)})
 }
 
 // onReplay queues a replay of the signal's range.

@@ -454,7 +454,7 @@ func TestPauseAtTheThresholdAndUnpauseSendOperationalWebhooksOnceSaved(t *testin
 	require.Equal(t, "ep_1", paused.EndpointID)
 	require.Equal(t, "10 consecutive failed attempts (last: HTTP 500)", paused.Reason)
 	require.Equal(t, activities.NoticeEndpointUnpaused, unpaused.Type)
-	require.Equal(t, 2*time.Minute, unpaused.At.Sub(paused.At), "each notice carries the workflow time of its change")
+	require.WithinDuration(t, paused.At.Add(2*time.Minute), unpaused.At, time.Microsecond, "each notice carries the workflow time of its change")
 	require.Equal(t, fmt.Sprintf("endpoint.paused/ep_1/%d", paused.At.UnixNano()), paused.Key(),
 		"the idempotency key is the same however often the activity runs")
 	require.NotEqual(t, paused.Key(), unpaused.Key())
