@@ -56,15 +56,20 @@ type AttemptResult struct {
 	// RetryAfter is the wait the receiver asked for with Retry-After on a 429 or 503.
 	RetryAfter time.Duration
 	// Gone is set when the delivery, its endpoint or its event no longer
-	// exists, or the endpoint is disabled: nothing was sent.
+	// exists: nothing was sent.
 	Gone bool
+	// DisabledAt is set when the receiver answered 410 Gone: the delivery
+	// failed at once, with no more retries, and the endpoint is disabled
+	// (since DisabledAt, the first 410's time if it was disabled already).
+	DisabledAt *time.Time
 	// Closed is set when the delivery was cancelled (or finished by another
 	// run) while this attempt was under way: the attempt is logged, the
 	// delivery keeps that status, and its workflow ends. It is the
 	// delivery's status then ("cancelled" if it is gone).
 	Closed string
-	// Held is set when the endpoint is paused: nothing was sent, no attempt
-	// was used up, and the delivery is now held until the endpoint is unpaused.
+	// Held is set when the endpoint is paused or disabled: nothing was
+	// sent, no attempt was used up, and the delivery is now held until the
+	// endpoint is unpaused or enabled.
 	Held bool
 	// Report is what the endpoint's health workflow must be told, when it
 	// must: every failure, and a success that ended a run of failures on
@@ -102,6 +107,9 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	started := d.now()
 	res, headers := d.try(ctx, w, number, started)
 	outcome := outcomeOf(res, in, started)
+	if res.StatusCode == http.StatusGone {
+		outcome.Disable = GoneReason
+	}
 	a := &models.Attempt{
 		ID:             models.NewID("att"),
 		DeliveryID:     w.Delivery.ID,
@@ -121,13 +129,11 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 }
 
 // skipOrHold answers done when nothing is to be sent: the endpoint is
-// disabled (Gone), or paused and the delivery is now held (Held). An
-// endpoint unpaused since the delivery was loaded is attempted.
+// paused or disabled and the delivery is now held (Held). An endpoint
+// unpaused or enabled since the delivery was loaded is attempted.
 func (d *Deliverer) skipOrHold(ctx context.Context, w *models.DeliveryWork, log *slog.Logger) (res AttemptResult, done bool, err error) {
 	switch w.Endpoint.State {
-	case models.EndpointDisabled:
-		return AttemptResult{Gone: true}, true, nil
-	case models.EndpointPaused:
+	case models.EndpointPaused, models.EndpointDisabled:
 		held, err := d.Store.MarkHeld(ctx, w.Delivery.ID, w.Endpoint.ID)
 		if err != nil {
 			return AttemptResult{}, true, err
@@ -136,7 +142,7 @@ func (d *Deliverer) skipOrHold(ctx context.Context, w *models.DeliveryWork, log 
 			if d.Metrics != nil {
 				d.Metrics.DeliveriesHeld.Inc()
 			}
-			log.Info("delivery.held", "reason", "endpoint paused")
+			log.Info("delivery.held", "reason", "endpoint "+w.Endpoint.State)
 			return AttemptResult{Held: true}, true, nil
 		}
 	}
@@ -160,14 +166,14 @@ func (d *Deliverer) try(ctx context.Context, w *models.DeliveryWork, number int,
 }
 
 // outcomeOf is what an attempt's result makes of its delivery: succeeded,
-// failed after the final attempt, or pending until the next one (no
-// earlier than the receiver's Retry-After).
+// failed after the final attempt or on a 410 Gone, or pending until the
+// next one (no earlier than the receiver's Retry-After).
 func outcomeOf(res AttemptResult, in AttemptInput, started time.Time) models.AttemptOutcome {
 	outcome := models.AttemptOutcome{Status: models.DeliveryPending}
 	switch {
 	case res.Succeeded:
 		outcome.Status = models.DeliverySucceeded
-	case in.Final:
+	case in.Final, res.StatusCode == http.StatusGone:
 		outcome.Status = models.DeliveryFailed
 	default:
 		next := started.Add(max(in.NextDelay, res.RetryAfter))
@@ -195,6 +201,10 @@ func (d *Deliverer) record(ctx context.Context, w *models.DeliveryWork, in Attem
 		return res, nil
 	}
 	count := rec.FailureCount
+	if rec.DisabledAt != nil {
+		res.DisabledAt = rec.DisabledAt
+		log.Warn("endpoint.disabled", "reason", GoneReason)
+	}
 	if d.Metrics != nil {
 		d.Metrics.ObserveAttempt(res.Succeeded, time.Duration(res.LatencyMS*float64(time.Millisecond)))
 		if outcome.Status != models.DeliveryPending {
@@ -210,12 +220,20 @@ func (d *Deliverer) record(ctx context.Context, w *models.DeliveryWork, in Attem
 			Error: truncate(res.Error, 256), At: a.StartedAt, PauseThreshold: w.Endpoint.PauseThreshold,
 			Failures: count.Failures, Seq: count.Seq,
 		}
+		if outcome.Status == models.DeliveryFailed {
+			r := res.Report
+			r.EventID, r.Attempt, r.StatusCode, r.DisabledAt = w.Event.ID, a.Number, res.StatusCode, rec.DisabledAt
+			r.Exhausted = rec.DisabledAt == nil
+		}
 	}
 	log.Info("delivery.attempted", "attempt", a.Number, "status_code", res.StatusCode,
 		"latency_ms", res.LatencyMS, "succeeded", res.Succeeded, "error", res.Error,
 		"delivery_status", outcome.Status, "trigger", in.Trigger)
 	return res, nil
 }
+
+// GoneReason is why an endpoint whose receiver answered 410 Gone is disabled.
+const GoneReason = "the receiver answered 410 Gone"
 
 // AttemptReport tells an endpoint's health workflow how an attempt ended.
 type AttemptReport struct {
@@ -231,6 +249,16 @@ type AttemptReport struct {
 	// so reports arriving out of order cannot miscount.
 	Failures int   `json:"failures,omitempty"`
 	Seq      int64 `json:"seq,omitempty"`
+	// The attempt failed the delivery for good when Exhausted (its schedule
+	// is used up) or DisabledAt (the receiver answered 410 Gone, and the
+	// endpoint is disabled since then): the workflow sends the operator's
+	// operational webhook of it. EventID, Attempt (the attempt's number)
+	// and StatusCode describe the delivery then.
+	Exhausted  bool       `json:"exhausted,omitempty"`
+	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+	EventID    string     `json:"event_id,omitempty"`
+	Attempt    int        `json:"attempt,omitempty"`
+	StatusCode int        `json:"status_code,omitempty"`
 }
 
 // HealthReporter delivers an AttemptReport to the endpoint's health

@@ -30,6 +30,8 @@ type endpointJSON struct {
 	State          string            `json:"state"`
 	PausedAt       *time.Time        `json:"paused_at"`
 	PauseReason    string            `json:"pause_reason,omitempty"`
+	DisabledAt     *time.Time        `json:"disabled_at"`
+	DisabledReason string            `json:"disabled_reason,omitempty"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
 }
@@ -40,7 +42,8 @@ func toEndpointJSON(e *models.Endpoint, withSecret bool) endpointJSON {
 		EventTypes: e.EventTypes, Profile: e.Profile, Headers: e.RedactHeaders(e.Headers), SecretHeaders: e.SecretHeaderNames(),
 		RetrySchedule: e.RetrySchedule, Timeout: models.FormatDuration(e.Timeout()),
 		PauseThreshold: e.PauseThreshold, State: e.State, PausedAt: e.PausedAt,
-		PauseReason: e.PauseReason, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		PauseReason: e.PauseReason, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason,
+		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 	if out.Headers == nil {
 		out.Headers = map[string]string{}

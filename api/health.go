@@ -17,6 +17,8 @@ type healthJSON struct {
 	HeldCount           int64      `json:"held_count"`
 	PausedAt            *time.Time `json:"paused_at"`
 	PauseReason         string     `json:"pause_reason,omitempty"`
+	DisabledAt          *time.Time `json:"disabled_at"`
+	DisabledReason      string     `json:"disabled_reason,omitempty"`
 }
 
 // endpointHealth: GET /v1/endpoints/{id}/health. It reads the store, which
@@ -41,6 +43,7 @@ func writeHealth(c *gin.Context, hl operations.Health, err error) error {
 	c.JSON(status, healthJSON{
 		EndpointID: ep.ID, State: ep.State, ConsecutiveFailures: ep.ConsecutiveFailures,
 		PauseThreshold: ep.PauseThreshold, HeldCount: hl.Held, PausedAt: ep.PausedAt, PauseReason: ep.PauseReason,
+		DisabledAt: ep.DisabledAt, DisabledReason: ep.DisabledReason,
 	})
 	return nil
 }
@@ -65,6 +68,17 @@ func (a *API) unpauseEndpoint(c *gin.Context) error {
 		return err
 	}
 	hl, err := a.ops.Unpause(c.Request.Context(), c.Param("id"))
+	return writeHealth(c, hl, err)
+}
+
+// enableEndpoint: POST /v1/endpoints/{id}/enable (no body, or {}). An
+// endpoint disabled after its receiver answered 410 Gone is active again;
+// its held deliveries are then delivered, oldest first.
+func (a *API) enableEndpoint(c *gin.Context) error {
+	if err := noBody(c); err != nil {
+		return err
+	}
+	hl, err := a.ops.Enable(c.Request.Context(), c.Param("id"))
 	return writeHealth(c, hl, err)
 }
 

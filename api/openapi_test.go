@@ -224,6 +224,7 @@ func TestOpenAPIErrorsHaveTheOneShape(t *testing.T) {
 // bodilessOperations take no request body: their handlers never read one.
 var bodilessOperations = []string{
 	"POST /v1/endpoints/{id}/unpause",
+	"POST /v1/endpoints/{id}/enable",
 	"POST /v1/deliveries/{id}/retry",
 	"POST /v1/event-types/presets/{profile}",
 }

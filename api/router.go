@@ -84,6 +84,7 @@ func (a *API) routes(r *gin.Engine) {
 	v1.GET("/endpoints/:id/stats", strictQuery("window"), h(a.endpointStats)) // stats.go
 	v1.POST("/endpoints/:id/pause", h(a.pauseEndpoint))
 	v1.POST("/endpoints/:id/unpause", h(a.unpauseEndpoint))
+	v1.POST("/endpoints/:id/enable", h(a.enableEndpoint))
 	v1.POST("/endpoints/:id/replay", h(a.replayEndpoint))
 	// Events: events.go.
 	v1.POST("/events", h(a.createEvent))

@@ -106,7 +106,11 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 	}
 	a.Engine = engine.New(a.Store, a.Temporal)
 	a.Ops = operations.New(operations.Deps{Store: a.Store, Engine: a.Engine, Logger: log, Metrics: a.Metrics,
-		OneEndpointPerTenant: cfg.OneEndpointPerTenant, MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant})
+		OneEndpointPerTenant: cfg.OneEndpointPerTenant, MaxEndpointsPerTenant: cfg.MaxEndpointsPerTenant,
+		OperationalTenant: cfg.OperationalTenant})
+	if err := a.Ops.AddOperationalEventTypes(ctx); err != nil {
+		return nil, fmt.Errorf("add the operational event types to the catalog: %w", err)
+	}
 	if cfg.Mode == config.ModeDev || cfg.Mode == config.ModeWorker {
 		if err := a.startWorker(); err != nil {
 			return nil, err
@@ -251,7 +255,9 @@ func (a *App) startWorker() error {
 		Reporter: a.Engine,
 		Metrics:  a.Metrics,
 	}
-	a.worker = worker.New(worker.Deps{Store: a.Store, Client: a.Temporal, Logger: a.log, Deliverer: d, Engine: a.Engine}, worker.Options{})
+	n := &activities.Notifier{Store: a.Store, Sender: a.Ops, Tenant: cfg.OperationalTenant, Logger: a.log}
+	a.worker = worker.New(worker.Deps{Store: a.Store, Client: a.Temporal, Logger: a.log, Deliverer: d, Engine: a.Engine,
+		Notifier: n}, worker.Options{})
 	if err := a.worker.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -73,6 +73,11 @@ type Config struct {
 	// Retention is HOOKD_RETENTION: how long finished deliveries, their
 	// attempts and their events are kept after they finished.
 	Retention time.Duration
+	// OperationalTenant is HOOKD_OPERATIONAL_TENANT: the tenant whose
+	// endpoints receive hookd's operational webhooks (endpoint.paused,
+	// endpoint.unpaused, endpoint.disabled, delivery.exhausted) about the
+	// endpoints of every other tenant.
+	OperationalTenant string
 }
 
 // Bounds and default of HOOKD_RETENTION.
@@ -84,6 +89,9 @@ const (
 
 // Day is 24 hours, the unit HOOKD_RETENTION accepts as "d".
 const Day = 24 * time.Hour
+
+// DefaultOperationalTenant is HOOKD_OPERATIONAL_TENANT's default.
+const DefaultOperationalTenant = "hookd"
 
 // DefaultMaxEndpointsPerTenant is HOOKD_MAX_ENDPOINTS_PER_TENANT's default.
 const DefaultMaxEndpointsPerTenant = 10000
@@ -279,6 +287,17 @@ var Settings = []Setting{
 		},
 	},
 	{
+		Name: "HOOKD_OPERATIONAL_TENANT", Default: DefaultOperationalTenant,
+		Help:  "the tenant whose endpoints receive hookd's operational webhooks (endpoint.paused, endpoint.unpaused, endpoint.disabled, delivery.exhausted) about every other tenant's endpoints",
+		parse: func(c *Config, v string) error { c.OperationalTenant = v; return nil },
+		check: func(c *Config) error {
+			if !token.MatchString(c.OperationalTenant) {
+				return fmt.Errorf("%q is not a tenant id: 1 to 255 printable characters without spaces", c.OperationalTenant)
+			}
+			return nil
+		},
+	},
+	{
 		Name: "HOOKD_LOG_LEVEL", Default: "info", Help: "debug, info, warn or error",
 		parse: func(c *Config, v string) error {
 			if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
@@ -468,6 +487,7 @@ var (
 	// frameAncestor is one source of a CSP frame-ancestors list that names
 	// an origin: scheme://host[:port], the host possibly *.-prefixed, or 'self'.
 	frameAncestor = regexp.MustCompile(`^('self'|https?://(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?)$`)
+	token         = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
 	httpURL       = regexp.MustCompile(`^https?://[^\s/?#]+(/[^\s?#]*)?$`)
 )
 

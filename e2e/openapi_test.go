@@ -249,6 +249,8 @@ func TestOpenAPIExamplesAreAcceptedAndAnswersMatchTheDocument(t *testing.T) {
 		status, out = o.call("POST", "/v1/endpoints/{id}/unpause", id(exampleEP), nil, nil)
 		requireOK(t, "unpause", status, out)
 	}
+	status, out = o.call("POST", "/v1/endpoints/{id}/enable", id(exampleEP), nil, nil)
+	requireOK(t, "enable", status, out)
 	for _, ex := range o.examples("POST", "/v1/endpoints/{id}/replay") {
 		status, out := o.call("POST", "/v1/endpoints/{id}/replay", id(exampleEP), nil, ex.value)
 		requireOK(t, "replay example "+ex.name, status, out)

@@ -75,6 +75,54 @@ func TestRecordHistories(t *testing.T) {
 	t.Run("endpoint health continues as new", recordHealthContinueAsNew)
 	t.Run("held delivery continues as new", recordDeliveryContinueAsNew)
 	t.Run("prune continues as new", recordPruneContinueAsNew)
+	t.Run("endpoint sends operational webhooks, a 410 disables it", recordOperationalWebhooks)
+}
+
+// recordOperationalWebhooks: with a pause threshold of 2, a delivery that
+// uses up its schedule (2 attempts) pauses the endpoint (delivery.exhausted,
+// endpoint.paused); an unpause (endpoint.unpaused); then a 410 Gone fails a
+// delivery at once and disables the endpoint (endpoint.disabled).
+func recordOperationalWebhooks(t *testing.T) {
+	t.Parallel()
+	answer := new(atomic.Int32)
+	answer.Store(503)
+	r := recordEndpoint(t, func(int) int { return int(answer.Load()) }, "20ms")
+	ctx := context.Background()
+	wid := workflows.EndpointWorkflowID(r.epID)
+	status, out := r.do("PATCH", "/v1/endpoints/"+r.epID, map[string]any{"pause_threshold": 2})
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	waitFor(t, 10*time.Second, "threshold in the workflow", func() bool {
+		st, err := tryQueryHealth(hookd, r.epID)
+		return err == nil && st.PauseThreshold == 2
+	})
+	evID, _ := r.event("exhausted")
+	recordDelivery(t, "", r.epID, evID, models.DeliveryFailed)
+	waitFor(t, 20*time.Second, "endpoint paused", func() bool {
+		_, h := r.do("GET", "/v1/endpoints/"+r.epID+"/health", nil)
+		return h["state"] == models.EndpointPaused
+	})
+	answer.Store(200)
+	status, out = r.do("POST", "/v1/endpoints/"+r.epID+"/unpause", nil)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	answer.Store(410)
+	goneEv, _ := r.event("gone")
+	recordDelivery(t, "delivery_gone_disables_endpoint", r.epID, goneEv, models.DeliveryFailed)
+	waitFor(t, 20*time.Second, "endpoint disabled", func() bool {
+		_, h := r.do("GET", "/v1/endpoints/"+r.epID+"/health", nil)
+		return h["state"] == models.EndpointDisabled
+	})
+	waitFor(t, 20*time.Second, "four notices sent", func() bool {
+		_, l := r.do("GET", "/v1/events?tenant_id=hookd&limit=100", nil)
+		n := 0
+		for _, e := range l["data"].([]any) {
+			if bytes.Contains([]byte(fmt.Sprint(e)), []byte(r.epID)) {
+				n++
+			}
+		}
+		return n == 4
+	})
+	waitIdle(t, wid)
+	writeHistory(t, ctx, "endpoint_health_operational_webhooks", wid, "")
 }
 
 // failFirst answers 500 to the first request and 200 to the others.

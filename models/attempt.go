@@ -53,11 +53,18 @@ func (a *Attempt) Body() []byte {
 type AttemptOutcome struct {
 	Status        string     // the delivery's new status
 	NextAttemptAt *time.Time // when the next scheduled attempt is due, if any
+	// Disable, when set, is why the attempt disables the endpoint (its
+	// receiver answered 410 Gone): done in the attempt's transaction, so
+	// the attempt is never recorded without it.
+	Disable string
 }
 
 // Recorded is what recording an attempt did.
 type Recorded struct {
 	FailureCount
+	// DisabledAt is when the endpoint was disabled, when the outcome's
+	// Disable asked for it (the first time, if it was disabled already).
+	DisabledAt *time.Time
 	// Applied is false when the delivery was no longer pending or held
 	// (cancelled, or finished by another run) when the attempt was
 	// recorded: the attempt is logged, the delivery left as it was.
@@ -102,8 +109,16 @@ func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt
 			return err
 		}
 		rec, err = applyAttempt(tx, a, o)
-		if err != nil || !rec.Applied || !endpointChanged {
+		if err != nil || !rec.Applied {
 			return err
+		}
+		if o.Disable != "" {
+			if rec.DisabledAt, err = disable(tx, endpointID, o.Disable, a.StartedAt); err != nil {
+				return err
+			}
+		}
+		if !endpointChanged {
+			return nil
 		}
 		var ep Endpoint
 		if err := tx.Select("consecutive_failures", "health_seq").Where("id = ?", endpointID).Take(&ep).Error; err != nil {
@@ -116,6 +131,23 @@ func (s *Store) RecordAttempt(ctx context.Context, endpointID string, a *Attempt
 		return Recorded{}, fmt.Errorf("record attempt %d of delivery %s: %w", a.Number, a.DeliveryID, err)
 	}
 	return rec, nil
+}
+
+// disable disables the endpoint for reason at at, unless it is disabled
+// already, and answers when it was disabled: in microseconds, as
+// PostgreSQL keeps it, so every store answers the same time.
+func disable(tx *gorm.DB, endpointID, reason string, at time.Time) (*time.Time, error) {
+	err := tx.Model(&Endpoint{}).Where("id = ? AND state <> ?", endpointID, EndpointDisabled).
+		Updates(map[string]any{"state": EndpointDisabled, "disabled_at": at.UTC().Truncate(time.Microsecond), "disabled_reason": reason,
+			"updated_at": time.Now().UTC()}).Error
+	if err != nil {
+		return nil, err
+	}
+	var ep Endpoint
+	if err := tx.Select("disabled_at").Where("id = ?", endpointID).Take(&ep).Error; err != nil {
+		return nil, err
+	}
+	return ep.DisabledAt, nil
 }
 
 // openDelivery are the statuses an attempt may still change.

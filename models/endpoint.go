@@ -54,6 +54,12 @@ type Endpoint struct {
 	State          string   `gorm:"size:16;not null;index"`
 	PausedAt       *time.Time
 	PauseReason    string `gorm:"size:1024;not null;default:''"`
+	// DisabledAt and DisabledReason are set while the endpoint is disabled:
+	// its receiver answered 410 Gone (Standard Webhooks). Like a paused
+	// endpoint, a disabled one receives nothing and its deliveries are held
+	// until it is enabled again (POST /v1/endpoints/{id}/enable).
+	DisabledAt     *time.Time
+	DisabledReason string `gorm:"size:1024;not null;default:''"`
 	// ConsecutiveFailures is the endpoint's current run of failed attempts.
 	// RecordAttempt keeps it, in the transaction that stores each attempt: a
 	// failure adds one, a success sets it back to 0. The health workflow
@@ -169,12 +175,13 @@ func (s *Store) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
 	return &e, nil
 }
 
-// SubscribedEndpoints returns the tenant's endpoints that are not disabled and
-// whose filters match eventType, oldest first.
+// SubscribedEndpoints returns the tenant's endpoints whose filters match
+// eventType, oldest first. Paused and disabled endpoints are among them:
+// their deliveries are held until the endpoint is unpaused or enabled.
 func (s *Store) SubscribedEndpoints(ctx context.Context, tenantID, eventType string) ([]Endpoint, error) {
 	var all []Endpoint
 	err := s.db.WithContext(ctx).
-		Where("tenant_id = ? AND state <> ?", tenantID, EndpointDisabled).
+		Where("tenant_id = ?", tenantID).
 		Order("id").Find(&all).Error
 	if err != nil {
 		return nil, fmt.Errorf("load endpoints of tenant %s: %w", tenantID, err)
@@ -304,4 +311,64 @@ func (s *Store) RotateSecret(ctx context.Context, id, next string, grace time.Du
 		return nil, fmt.Errorf("rotate secret of endpoint %s: %w", id, err)
 	}
 	return &e, nil
+}
+
+// DisableEndpoint disables an endpoint for reason at at, unless it is
+// disabled already, as an attempt answered 410 Gone does (see
+// AttemptOutcome.Disable). It answers the endpoint as stored afterwards:
+// DisabledAt is when it was first disabled, so a repeated call answers the
+// same. ErrNotFound if it is gone.
+func (s *Store) DisableEndpoint(ctx context.Context, id, reason string, at time.Time) (*Endpoint, error) {
+	var e Endpoint
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, err := disable(tx, id, reason, at); err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return ErrNotFound
+			}
+			return err
+		}
+		return tx.Take(&e, "id = ?", id).Error
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("disable endpoint %s: %w", id, err)
+	}
+	return &e, nil
+}
+
+// EnableEndpoint makes a disabled endpoint active again with no failures on
+// record (a new count starts, as on an unpause). It reports whether the
+// endpoint was disabled; ErrNotFound if there is none.
+func (s *Store) EnableEndpoint(ctx context.Context, id string) (bool, error) {
+	var changed bool
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&Endpoint{}).Where("id = ? AND state = ?", id, EndpointDisabled).
+			Updates(map[string]any{"state": EndpointActive, "disabled_at": nil, "disabled_reason": "",
+				"paused_at": nil, "pause_reason": "", "consecutive_failures": 0,
+				"health_seq": gorm.Expr("health_seq + 1"), "updated_at": time.Now().UTC()})
+		if res.Error != nil {
+			return res.Error
+		}
+		changed = res.RowsAffected == 1
+		if changed {
+			return nil
+		}
+		var n int64
+		if err := tx.Model(&Endpoint{}).Where("id = ?", id).Count(&n).Error; err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return false, ErrNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("enable endpoint %s: %w", id, err)
+	}
+	return changed, nil
 }

@@ -48,6 +48,22 @@ func (s *Store) AddEventTypes(ctx context.Context, ts []EventType) (int64, error
 	return res.RowsAffected, nil
 }
 
+// UpsertEventTypes adds the types, or sets the description and schema of
+// those already in the catalog: hookd's own types are kept as hookd defines them.
+func (s *Store) UpsertEventTypes(ctx context.Context, ts []EventType) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "name"}},
+		DoUpdates: clause.AssignmentColumns([]string{"description", "schema", "updated_at"}),
+	}).Create(&ts).Error
+	if err != nil {
+		return fmt.Errorf("upsert event types: %w", err)
+	}
+	return nil
+}
+
 // GetEventType loads one catalog entry; ErrNotFound if the type is not listed.
 func (s *Store) GetEventType(ctx context.Context, name string) (*EventType, error) {
 	var t EventType

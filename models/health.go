@@ -64,13 +64,14 @@ func (s *Store) PauseThreshold(ctx context.Context, endpointID string) (int, err
 }
 
 // MarkHeld sets a pending (or held) delivery to held if, at that moment, its
-// endpoint is still paused. It reports false when the endpoint is no longer paused (the caller
+// endpoint is still paused or disabled. It reports false when the endpoint is
+// active again (the caller
 // should attempt instead), which closes the race with an unpause that has
 // already listed the held deliveries.
 func (s *Store) MarkHeld(ctx context.Context, deliveryID, endpointID string) (bool, error) {
 	res := s.db.WithContext(ctx).Model(&Delivery{}).
-		Where("id = ? AND status IN ? AND EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = ? AND endpoints.state = ?)",
-			deliveryID, []string{DeliveryPending, DeliveryHeld}, endpointID, EndpointPaused).
+		Where("id = ? AND status IN ? AND EXISTS (SELECT 1 FROM endpoints WHERE endpoints.id = ? AND endpoints.state IN ?)",
+			deliveryID, []string{DeliveryPending, DeliveryHeld}, endpointID, []string{EndpointPaused, EndpointDisabled}).
 		Updates(map[string]any{"status": DeliveryHeld, "next_attempt_at": nil, "reconcile_at": nil, "updated_at": time.Now().UTC()})
 	if res.Error != nil {
 		return false, fmt.Errorf("hold delivery %s: %w", deliveryID, res.Error)

@@ -85,13 +85,13 @@ func TestSubscribedEndpointsMatchTenantAndFilters(t *testing.T) {
 		for _, e := range got {
 			ids = append(ids, e.ID)
 		}
-		require.ElementsMatch(t, []string{exact.ID, prefix.ID, all.ID, paused.ID}, ids,
-			"paused endpoints still get deliveries (held); disabled ones and other tenants do not")
+		require.ElementsMatch(t, []string{exact.ID, prefix.ID, all.ID, paused.ID, disabled.ID}, ids,
+			"paused and disabled endpoints still get deliveries (held); other tenants do not")
 
 		got, err = s.SubscribedEndpoints(ctx, "acme", "leadership.created")
 		require.NoError(t, err)
-		require.Len(t, got, 1, "lead.* does not match leadership.created")
-		require.Equal(t, all.ID, got[0].ID)
+		require.Len(t, got, 2, "lead.* does not match leadership.created")
+		require.ElementsMatch(t, []string{all.ID, disabled.ID}, []string{got[0].ID, got[1].ID})
 	})
 }
 
@@ -379,5 +379,51 @@ func TestSaveHealthSetsTheCountOnlyWhenAsked(t *testing.T) {
 		n, err = s.PauseThreshold(ctx, models.NewID("ep"))
 		require.NoError(t, err)
 		require.Zero(t, n)
+	})
+}
+
+func TestDisableEndpointKeepsTheFirstTimeAndEnableStartsANewCount(t *testing.T) {
+	backends(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		ep := newEndpoint("acme", "*")
+		ep.ConsecutiveFailures = 4
+		require.NoError(t, s.CreateEndpoint(ctx, ep))
+		first := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+		got, err := s.DisableEndpoint(ctx, ep.ID, "HTTP 410 Gone", first)
+		require.NoError(t, err)
+		require.Equal(t, models.EndpointDisabled, got.State)
+		require.True(t, first.Equal(*got.DisabledAt))
+		require.Equal(t, "HTTP 410 Gone", got.DisabledReason)
+
+		again, err := s.DisableEndpoint(ctx, ep.ID, "another 410", first.Add(time.Hour))
+		require.NoError(t, err)
+		require.True(t, first.Equal(*again.DisabledAt), "a second 410 keeps the time and reason of the first")
+		require.Equal(t, "HTTP 410 Gone", again.DisabledReason)
+
+		_, err = s.SaveHealth(ctx, ep.ID, models.Health{State: models.EndpointPaused})
+		require.NoError(t, err)
+		stored, err := s.GetEndpoint(ctx, ep.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.EndpointDisabled, stored.State, "the health workflow cannot overwrite a disabled state")
+
+		changed, err := s.EnableEndpoint(ctx, ep.ID)
+		require.NoError(t, err)
+		require.True(t, changed)
+		stored, err = s.GetEndpoint(ctx, ep.ID)
+		require.NoError(t, err)
+		require.Equal(t, models.EndpointActive, stored.State)
+		require.Nil(t, stored.DisabledAt)
+		require.Empty(t, stored.DisabledReason)
+		require.Zero(t, stored.ConsecutiveFailures)
+		require.Greater(t, stored.HealthSeq, ep.HealthSeq)
+
+		changed, err = s.EnableEndpoint(ctx, ep.ID)
+		require.NoError(t, err)
+		require.False(t, changed, "enabling an active endpoint changes nothing")
+		_, err = s.EnableEndpoint(ctx, models.NewID("ep"))
+		require.ErrorIs(t, err, models.ErrNotFound)
+		_, err = s.DisableEndpoint(ctx, models.NewID("ep"), "gone", first)
+		require.ErrorIs(t, err, models.ErrNotFound)
 	})
 }

@@ -19,6 +19,7 @@ import (
 type EventTypeStore interface {
 	CreateEventType(ctx context.Context, t *models.EventType) error
 	AddEventTypes(ctx context.Context, ts []models.EventType) (int64, error)
+	UpsertEventTypes(ctx context.Context, ts []models.EventType) error
 	GetEventType(ctx context.Context, name string) (*models.EventType, error)
 	ListEventTypes(ctx context.Context, after string, limit int) ([]models.EventType, error)
 }

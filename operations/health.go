@@ -12,6 +12,7 @@ import (
 type HealthStore interface {
 	CountHeld(ctx context.Context, endpointID string) (int64, error)
 	CountReplay(ctx context.Context, f models.ReplayFilter) (int64, error)
+	EnableEndpoint(ctx context.Context, id string) (bool, error)
 }
 
 // Health is an endpoint's health as the store holds it, which the endpoint's
@@ -68,6 +69,25 @@ func (o *Ops) Unpause(ctx context.Context, id string) (Health, error) {
 	ep, err := o.GetEndpoint(ctx, id)
 	if err != nil {
 		return Health{}, err
+	}
+	if err := o.engine.SignalEndpoint(ctx, ep, workflows.SignalUnpause, nil); err != nil {
+		return Health{}, err
+	}
+	return o.awaitState(ctx, ep.ID, models.EndpointActive)
+}
+
+// Enable enables an endpoint disabled after its receiver answered 410
+// Gone: it is active again with a new count of failures, and its held
+// deliveries are delivered, oldest first (an unpause of its health
+// workflow). Enabling an endpoint that is not disabled changes nothing but
+// that release, which finds nothing or what an earlier release missed.
+func (o *Ops) Enable(ctx context.Context, id string) (Health, error) {
+	ep, err := o.GetEndpoint(ctx, id)
+	if err != nil {
+		return Health{}, err
+	}
+	if _, err := o.store.EnableEndpoint(ctx, ep.ID); err != nil {
+		return Health{}, storeError(err, "endpoint", id)
 	}
 	if err := o.engine.SignalEndpoint(ctx, ep, workflows.SignalUnpause, nil); err != nil {
 		return Health{}, err

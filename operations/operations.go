@@ -72,6 +72,9 @@ type Deps struct {
 	// tenant's endpoints, and so the fan-out of one event; 0 means
 	// config.DefaultMaxEndpointsPerTenant.
 	MaxEndpointsPerTenant int
+	// OperationalTenant (HOOKD_OPERATIONAL_TENANT) is the tenant Notify
+	// ingests operational webhooks as; config's default when empty.
+	OperationalTenant string
 }
 
 // Ops runs hookd's operations; it is safe for concurrent use.
@@ -84,6 +87,7 @@ type Ops struct {
 	// oneEndpointPerTenant, maxEndpointsPerTenant: see Deps.
 	oneEndpointPerTenant  bool
 	maxEndpointsPerTenant int
+	operationalTenant     string
 	// background bounds the fan-outs started in the background (see startFanOut).
 	background chan struct{}
 }
@@ -92,7 +96,10 @@ type Ops struct {
 func New(d Deps) *Ops {
 	o := &Ops{store: d.Store, engine: d.Engine, log: d.Logger, metrics: d.Metrics, now: d.Now,
 		oneEndpointPerTenant: d.OneEndpointPerTenant, maxEndpointsPerTenant: d.MaxEndpointsPerTenant,
-		background: make(chan struct{}, backgroundFanOuts)}
+		operationalTenant: d.OperationalTenant, background: make(chan struct{}, backgroundFanOuts)}
+	if o.operationalTenant == "" {
+		o.operationalTenant = config.DefaultOperationalTenant
+	}
 	if o.maxEndpointsPerTenant <= 0 {
 		o.maxEndpointsPerTenant = config.DefaultMaxEndpointsPerTenant
 	}

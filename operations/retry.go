@@ -18,8 +18,12 @@ func (o *Ops) RetryDelivery(ctx context.Context, id string) (*models.Delivery, e
 		return nil, storeError(err, "delivery", id)
 	}
 	if w.Endpoint.State != models.EndpointActive {
+		act := "unpause"
+		if w.Endpoint.State == models.EndpointDisabled {
+			act = "enable"
+		}
 		return nil, &Error{Kind: Conflict,
-			Message: "endpoint " + w.Endpoint.ID + " is " + w.Endpoint.State + "; unpause it first"}
+			Message: "endpoint " + w.Endpoint.ID + " is " + w.Endpoint.State + "; " + act + " it first"}
 	}
 	if !w.Delivery.Terminal() {
 		running, err := o.engine.RetryNow(ctx, &w.Delivery)

@@ -266,6 +266,15 @@ func (s *Server) unpause(w http.ResponseWriter, r *http.Request, v *viewer) erro
 	})
 }
 
+// enable: POST /ui/endpoints/{id}/enable; an endpoint disabled by a 410
+// Gone is active again, and its held deliveries go out, oldest first.
+func (s *Server) enable(w http.ResponseWriter, r *http.Request, v *viewer) error {
+	return s.endpointAction(w, r, v, func(ctx context.Context, id string) error {
+		_, err := s.ops.Enable(ctx, id)
+		return err
+	})
+}
+
 // endpointAction runs act on the endpoint of the request's path, if the
 // viewer may see it, then goes back to the endpoint's page.
 func (s *Server) endpointAction(w http.ResponseWriter, r *http.Request, v *viewer, act func(ctx context.Context, id string) error) error {

@@ -145,6 +145,13 @@ func TestEndpointActionsGoThroughTheOperations(t *testing.T) {
 		contains(t, b.get("/ui/endpoints/"+ep.ID).Body, `state-paused`)
 		require.Equal(t, http.StatusSeeOther, b.post("/ui/endpoints/"+ep.ID+"/unpause", url.Values{"csrf": {csrf}}).Status)
 		contains(t, b.get("/ui/endpoints/"+ep.ID).Body, `state-active`)
+		_, err = e.store.DisableEndpoint(e.ctx, ep.ID, "the receiver answered 410 Gone", time.Now())
+		require.NoError(t, err)
+		disabled := b.get("/ui/endpoints/" + ep.ID).Body
+		contains(t, disabled, `state-disabled`)
+		contains(t, disabled, `the receiver answered 410 Gone`)
+		require.Equal(t, http.StatusSeeOther, b.post("/ui/endpoints/"+ep.ID+"/enable", url.Values{"csrf": {csrf}}).Status)
+		contains(t, b.get("/ui/endpoints/"+ep.ID).Body, `state-active`)
 
 		sent := b.post("/ui/endpoints/"+ep.ID+"/test", url.Values{"csrf": {csrf}, "event_type": {"lead.created"}})
 		require.Equal(t, http.StatusSeeOther, sent.Status, sent.Body)

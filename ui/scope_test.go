@@ -39,7 +39,7 @@ func TestAPortalSeesOnlyItsOwnTenant(t *testing.T) {
 			require.NotContains(t, p.Body, "b-only", path)
 			require.NotContains(t, p.Body, theirs.URL, path)
 		}
-		for _, path := range []string{"/pause", "/unpause", "/test", "/secret", "/rotate-secret", ""} {
+		for _, path := range []string{"/pause", "/unpause", "/enable", "/test", "/secret", "/rotate-secret", ""} {
 			p := b.post("/ui/endpoints/"+theirs.ID+path, url.Values{"csrf": {csrf}, "url": {"https://evil.example/x"}})
 			require.Equal(t, http.StatusNotFound, p.Status, path)
 			require.NotContains(t, p.Body, theirs.Secret, path)

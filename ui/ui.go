@@ -94,6 +94,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /ui/endpoints/{id}/rotate-secret", s.action(s.rotateSecret))
 	mux.Handle("POST /ui/endpoints/{id}/pause", s.action(s.pause))
 	mux.Handle("POST /ui/endpoints/{id}/unpause", s.action(s.unpause))
+	mux.Handle("POST /ui/endpoints/{id}/enable", s.action(s.enable))
 	mux.Handle("POST /ui/endpoints/{id}/test", s.action(s.sendTest))
 	mux.Handle("POST /ui/endpoints/{id}/replay", s.action(s.replay))
 	// The event catalog: catalog.go.

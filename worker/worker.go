@@ -32,6 +32,8 @@ type Deps struct {
 	Deliverer *activities.Deliverer
 	// Engine moves deliveries along for the health activities (release, replay).
 	Engine activities.Redeliverer
+	// Notifier sends the operational webhooks the workflows ask for.
+	Notifier *activities.Notifier
 }
 
 // StopTimeout is how long a stopping worker lets its in-flight tasks finish:
@@ -57,7 +59,7 @@ func New(d Deps, o Options) sdkworker.Worker {
 		MaxConcurrentWorkflowTaskExecutionSize:  o.MaxConcurrentWorkflowTasks,
 		MaxConcurrentLocalActivityExecutionSize: o.MaxConcurrentLocalActivities,
 		// Regular activities are only the endpoint workflow's release and
-		// replay jobs and retention's prune batches.
+		// replay jobs, retention's prune batches and the operational webhooks.
 		MaxConcurrentActivityTaskPollers: 2,
 		// On shutdown, in-flight attempts may finish (their timeout is at
 		// most a minute); what does not is handed back to Temporal and retried.
@@ -69,5 +71,8 @@ func New(d Deps, o Options) sdkworker.Worker {
 	w.RegisterActivity(d.Deliverer)
 	w.RegisterActivity(&activities.Health{Store: d.Store, Deliveries: d.Engine, Logger: d.Logger})
 	w.RegisterActivity(&activities.Retention{Store: d.Store})
+	if d.Notifier != nil {
+		w.RegisterActivity(d.Notifier)
+	}
 	return w
 }

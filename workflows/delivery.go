@@ -240,6 +240,8 @@ func closes(r activities.AttemptResult) string {
 		return models.DeliveryCancelled
 	case r.Closed != "":
 		return r.Closed
+	case r.DisabledAt != nil:
+		return models.DeliveryFailed
 	case r.Succeeded:
 		return models.DeliverySucceeded
 	}

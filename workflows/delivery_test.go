@@ -241,3 +241,11 @@ func (s *deliverySuite) Test_failures_are_reported_to_the_endpoint_health_workfl
 	s.Len(reports, 1)
 	s.True(reports[0].Failed)
 }
+
+func (s *deliverySuite) Test_a_410_fails_the_delivery_at_once() {
+	disabledAt := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	sc := &scripted{results: []activities.AttemptResult{{StatusCode: 410, Error: "HTTP 410", DisabledAt: &disabledAt}}}
+	res := s.run(sc, input())
+	s.Equal(DeliveryResult{Status: models.DeliveryFailed, Attempts: 1}, res, "no retry after a 410")
+	s.Len(sc.at, 1)
+}

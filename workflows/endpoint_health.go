@@ -33,6 +33,9 @@ type EndpointState struct {
 	SignalsPerRun int `json:"signals_per_run,omitempty"`
 	// Pending holds operator requests (release, replay) not yet carried out.
 	Pending []EndpointJob `json:"pending,omitempty"`
+	// Notices are operational webhooks (endpoint.paused, endpoint.unpaused)
+	// not sent yet; they are sent once the state they tell of is saved.
+	Notices []activities.NoticeInput `json:"notices,omitempty"`
 	// Unsaved, UnsavedFailures and Reload carry work a run could not finish
 	// during an outage of hookd's store to the next run: the state must be
 	// saved (with the failure count), the pause threshold read again.
@@ -174,11 +177,21 @@ func (e *endpointHealth) full(signals int) bool {
 		len(e.st.Pending) == 0
 }
 
-// onAttempt applies an attempt's report.
+// onAttempt applies an attempt's report, and queues the operational
+// webhook of a delivery that failed for good.
 func (e *endpointHealth) onAttempt(c workflow.ReceiveChannel, _ bool) {
 	var r activities.AttemptReport
 	c.Receive(e.ctx, &r)
 	e.applyReport(r)
+	switch {
+	case r.DisabledAt != nil:
+		e.queueNotice(activities.NoticeInput{Type: activities.NoticeEndpointDisabled, EndpointID: e.st.EndpointID,
+			At: r.DisabledAt.UTC(), Reason: activities.GoneReason})
+	case r.Exhausted:
+		e.queueNotice(activities.NoticeInput{Type: activities.NoticeDeliveryExhausted, EndpointID: e.st.EndpointID,
+			At: r.At.UTC(), DeliveryID: r.DeliveryID, EventID: r.EventID, Attempts: r.Attempt,
+			LastStatusCode: r.StatusCode, LastError: r.Error})
+	}
 }
 
 // applyReport takes the count of a report newer than what the run has; a
@@ -229,10 +242,33 @@ func (e *endpointHealth) pause(reason string) {
 	if e.st.State == models.EndpointPaused {
 		return
 	}
-	now := workflow.Now(e.ctx).UTC()
+	// In microseconds, as PostgreSQL keeps it: the operational webhook and
+	// the stored endpoint tell the same time on every store.
+	now := workflow.Now(e.ctx).UTC().Truncate(time.Microsecond)
 	e.st.State, e.st.PausedAt, e.st.PauseReason = models.EndpointPaused, &now, reason
 	e.dirty = true
 	e.logger.Info("endpoint.paused", "endpoint_id", e.st.EndpointID, "reason", reason)
+	e.queueNotice(activities.NoticeInput{Type: activities.NoticeEndpointPaused, EndpointID: e.st.EndpointID, At: now, Reason: reason})
+}
+
+// queueNotice queues an operational webhook, to be sent once the state it
+// tells of is saved. Runs started by older code queue none.
+func (e *endpointHealth) queueNotice(n activities.NoticeInput) {
+	if workflow.GetVersion(e.ctx, changeOperationalWebhooks, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return
+	}
+	e.st.Notices = append(e.st.Notices, n)
+}
+
+// sendNotices sends the queued operational webhooks, oldest first.
+func (e *endpointHealth) sendNotices() error {
+	for len(e.st.Notices) > 0 {
+		if err := sendNotice(e.ctx, e.st.Notices[0]); err != nil {
+			return err
+		}
+		e.st.Notices = e.st.Notices[1:]
+	}
+	return nil
 }
 
 // onUnpause unpauses a paused endpoint, starting a new count, and queues a
@@ -255,6 +291,8 @@ func (e *endpointHealth) unpause() {
 	st.ConsecutiveFailures, st.LastError = 0, ""
 	e.dirty, e.setFailures = true, true
 	e.logger.Info("endpoint.unpaused", "endpoint_id", st.EndpointID)
+	e.queueNotice(activities.NoticeInput{Type: activities.NoticeEndpointUnpaused, EndpointID: st.EndpointID,
+		At: workflow.Now(e.ctx).UTC().Truncate(time.Microsecond)})
 }
 
 // onReplay queues a replay of the signal's range.
@@ -298,12 +336,16 @@ func (e *endpointHealth) continueUnsettled() error {
 }
 
 // settle carries out what the signals asked of the store, waiting out an
-// outage of the store for as long as the run's budget of waits lasts.
+// outage of the store for as long as the run's budget of waits lasts, then
+// sends the operational webhooks of the changes saved.
 func (e *endpointHealth) settle() error {
 	if err := e.reloadThreshold(); err != nil {
 		return err
 	}
-	return e.save()
+	if err := e.save(); err != nil {
+		return err
+	}
+	return e.sendNotices()
 }
 
 // reloadThreshold reads the pause threshold again when a signal asked for

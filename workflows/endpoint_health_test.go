@@ -31,12 +31,15 @@ type healthEnv struct {
 	seq       int64
 	count     int
 	threshold int
+	// notices are the operational webhooks the workflow sent.
+	notices *[]activities.NoticeInput
 }
 
 func newHealthEnv(t *testing.T) *healthEnv {
 	var s testsuite.WorkflowTestSuite
 	e := &healthEnv{TestWorkflowEnvironment: s.NewTestWorkflowEnvironment(), t: t}
 	e.RegisterWorkflow(EndpointHealth)
+	e.notices = notices(e.TestWorkflowEnvironment)
 	var h *activities.Health
 	e.OnActivity(h.SaveHealth, mock.Anything, "ep_1", mock.Anything).Return(func(_ context.Context, _ string, st activities.HealthSnapshot) (int64, error) {
 		e.saved = append(e.saved, st)
@@ -430,4 +433,56 @@ func TestSignalsAcrossContinueAsNewKeepTheState(t *testing.T) {
 	require.Nil(t, fourth.PausedAt)
 	require.Equal(t, 1, fourth.ConsecutiveFailures)
 	require.Equal(t, int64(12), fourth.HealthSeq)
+}
+
+func TestPauseAtTheThresholdAndUnpauseSendOperationalWebhooksOnceSaved(t *testing.T) {
+	e := newHealthEnv(t)
+	e.failures(time.Minute, 10)
+	e.at(2*time.Minute, func() {
+		require.Len(t, *e.notices, 1, "the tenth failure pauses the endpoint and tells the operator")
+		require.Equal(t, models.EndpointPaused, e.saved[len(e.saved)-1].State, "the pause is saved before it is told")
+		e.SignalWorkflow(SignalPause, PauseSignal{Reason: "again"})
+	})
+	e.at(3*time.Minute, func() { e.SignalWorkflow(SignalUnpause, nil) })
+	e.at(4*time.Minute, func() { e.SignalWorkflow(SignalUnpause, nil) })
+	e.run(start(), time.Hour)
+
+	sent := *e.notices
+	require.Len(t, sent, 2, "a pause of a paused endpoint and an unpause of an active one send nothing")
+	paused, unpaused := sent[0], sent[1]
+	require.Equal(t, activities.NoticeEndpointPaused, paused.Type)
+	require.Equal(t, "ep_1", paused.EndpointID)
+	require.Equal(t, "10 consecutive failed attempts (last: HTTP 500)", paused.Reason)
+	require.Equal(t, activities.NoticeEndpointUnpaused, unpaused.Type)
+	require.WithinDuration(t, paused.At.Add(2*time.Minute), unpaused.At, time.Microsecond, "each notice carries the workflow time of its change")
+	require.Equal(t, fmt.Sprintf("endpoint.paused/ep_1/%d", paused.At.UnixNano()), paused.Key(),
+		"the idempotency key is the same however often the activity runs")
+	require.NotEqual(t, paused.Key(), unpaused.Key())
+}
+
+func TestAReportOfADeliveryFailedForGoodSendsItsOperationalWebhook(t *testing.T) {
+	e := newHealthEnv(t)
+	last := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	disabled := last.Add(time.Hour)
+	e.at(time.Minute, func() {
+		e.SignalWorkflow(SignalAttempt, activities.AttemptReport{EndpointID: "ep_1", DeliveryID: "dlv_1", Failed: true,
+			Error: "HTTP 503", At: last, PauseThreshold: 10, Failures: 1, Seq: 1,
+			Exhausted: true, EventID: "evt_1", Attempt: 6, StatusCode: 503})
+	})
+	e.at(2*time.Minute, func() {
+		e.SignalWorkflow(SignalAttempt, activities.AttemptReport{EndpointID: "ep_1", DeliveryID: "dlv_2", Failed: true,
+			Error: "HTTP 410", At: disabled, PauseThreshold: 10, Failures: 2, Seq: 2,
+			DisabledAt: &disabled, EventID: "evt_2", Attempt: 1, StatusCode: 410})
+	})
+	e.at(3*time.Minute, func() {
+		e.SignalWorkflow(SignalAttempt, activities.AttemptReport{EndpointID: "ep_1", DeliveryID: "dlv_3", Failed: true,
+			Error: "HTTP 500", PauseThreshold: 10, Failures: 3, Seq: 3})
+	})
+	e.run(start(), time.Hour)
+
+	require.Equal(t, []activities.NoticeInput{
+		{Type: activities.NoticeDeliveryExhausted, EndpointID: "ep_1", At: last, DeliveryID: "dlv_1", EventID: "evt_1",
+			Attempts: 6, LastStatusCode: 503, LastError: "HTTP 503"},
+		{Type: activities.NoticeEndpointDisabled, EndpointID: "ep_1", At: disabled, Reason: activities.GoneReason},
+	}, *e.notices, "a failure the schedule goes on from sends nothing")
 }

@@ -174,6 +174,7 @@ func TestEndpointHealthWaitsOutAnOutageOfDays(t *testing.T) {
 		env := ts.NewTestWorkflowEnvironment()
 		env.SetStartTime(clock)
 		env.RegisterWorkflow(EndpointHealth)
+		notices(env)
 		var h *activities.Health
 		env.OnActivity(h.SaveHealth, mockCtx, mockAny, mockAny).Return(func(_ context.Context, _ string, s activities.HealthSnapshot) (int64, error) {
 			if env.Now().Sub(start) < 72*time.Hour {
