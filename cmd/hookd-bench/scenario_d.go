@@ -126,16 +126,7 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 	r.Endpoints = eps
 	r.Cases = b.measureList(ctx, c, eps)
 	if b.opt.pruneShare > 0 {
-		p := b.prune(ctx, store)
-		r.Prune = &p
-		if p.Err != nil {
-			b.progress("scenario d: prune failed: %v", p.Err)
-			b.failed = true
-		} else {
-			b.progress("scenario d: pruned %d deliveries in %s and %d events in %s; listing again",
-				p.Deliveries, ms(p.DelivTime), p.Events, ms(p.EventTime))
-			r.CasesAfterPrune = b.measureList(ctx, c, eps)
-		}
+		b.pruneAndListAgain(ctx, store, c, eps, &r)
 	}
 
 	pc, stopUI, err := serveDashboard(ctx, ops)

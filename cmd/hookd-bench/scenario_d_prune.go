@@ -76,6 +76,20 @@ func (b *bench) prune(ctx context.Context, store *models.Store) pruneResult {
 	return r
 }
 
+// pruneAndListAgain prunes (-prune-share) and makes the list requests again.
+func (b *bench) pruneAndListAgain(ctx context.Context, store *models.Store, c *apiClient, eps []seeded, r *dResult) {
+	p := b.prune(ctx, store)
+	r.Prune = &p
+	if p.Err != nil {
+		b.progress("scenario d: prune failed: %v", p.Err)
+		b.failed = true
+		return
+	}
+	b.progress("scenario d: pruned %d deliveries in %s and %d events in %s; listing again",
+		p.Deliveries, ms(p.DelivTime), p.Events, ms(p.EventTime))
+	r.CasesAfterPrune = b.measureList(ctx, c, eps)
+}
+
 // printPrune prints the prune's figures and the list latencies before and
 // after it.
 func printPrune(r *pruneResult, before, after []*listCase) {
