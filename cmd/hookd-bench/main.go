@@ -62,6 +62,7 @@ type options struct {
 	explain     bool
 	keepSchema  bool
 	batches     []int
+	pruneShare  float64
 }
 
 // bench is one run: the receiver, hookd (whose embedded Temporal server the
@@ -150,6 +151,7 @@ func parseOptions() (options, error) {
 	flag.BoolVar(&o.explain, "explain", false, "print PostgreSQL's plans of the list queries in scenario (d)")
 	flag.BoolVar(&o.keepSchema, "keep-schema", false, "keep scenario (d)'s PostgreSQL schema")
 	batches := flag.String("batches", "10,100", "scenario (a) with POST /v1/events/batch: events per request, comma-separated, at most 100 (hookd only; \"\" for none)")
+	flag.Float64Var(&o.pruneShare, "prune-share", 0, "scenario (d): after the list, prune this share (0–1) of the deliveries, the oldest, as retention's Prune does, and list again; 0: no prune")
 	flag.Parse()
 	var err error
 	if o.batches, err = parseBatches(*batches); err != nil {
@@ -180,6 +182,7 @@ func (o *options) applySmokeDefaults() {
 	def("held", func() { o.held = 20 })
 	def("attempts", func() { o.attempts = 20000 })
 	def("list-rounds", func() { o.listRounds = 3 })
+	def("prune-share", func() { o.pruneShare = 0.7 })
 	def("timeout", func() { o.timeout = 10 * time.Second })
 	def("batches", func() { o.batches = []int{10} })
 }
@@ -207,6 +210,9 @@ func (o *options) validate() error {
 		if !slices.Contains([]string{"network", "floor", "hookd"}, s) {
 			return fmt.Errorf("unknown system %q (network, floor, hookd)", s)
 		}
+	}
+	if o.pruneShare < 0 || o.pruneShare > 1 {
+		return errors.New("-prune-share must be from 0 to 1")
 	}
 	if o.concurrency < 1 || o.duration <= 0 || o.fanout < 1 || o.held < 1 || o.fanoutRuns < 1 || o.rounds < 1 {
 		return errors.New("-concurrency, -duration, -rounds, -fanout, -fanout-runs and -held must be positive")

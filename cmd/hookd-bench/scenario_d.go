@@ -35,6 +35,10 @@ type dResult struct {
 	Endpoints  []seeded
 	Seed       time.Duration
 	Cases      []*listCase
+	// Prune and CasesAfterPrune are there with -prune-share: the prune
+	// and the list requests made again after it.
+	Prune           *pruneResult
+	CasesAfterPrune []*listCase
 }
 
 // scenarioD: GET /v1/deliveries?endpoint_id=… latency with -attempts
@@ -59,6 +63,9 @@ func (b *bench) scenarioD(ctx context.Context) {
 		t.add(c.Name, fmt.Sprint(len(c.Lat)), fmt.Sprint(c.Rows), ms(c.Lat.pct(50)), ms(c.Lat.pct(95)), ms(c.Lat.max()))
 	}
 	t.print()
+	if r.Prune != nil {
+		printPrune(r.Prune, r.Cases, r.CasesAfterPrune)
+	}
 }
 
 func withParam(dsn, k, v string) (string, error) {
@@ -118,6 +125,9 @@ func (b *bench) runD(ctx context.Context) (r dResult) {
 	}
 	r.Endpoints = eps
 	r.Cases = b.measureList(ctx, c, eps)
+	if b.opt.pruneShare > 0 {
+		b.pruneAndListAgain(ctx, store, c, eps, &r)
+	}
 
 	pc, stopUI, err := serveDashboard(ctx, ops)
 	if err != nil {
