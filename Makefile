@@ -26,7 +26,7 @@ test: services ## run every test (needs Node.js, a local PostgreSQL and helm; in
 	HOOKD_TEST_POSTGRES_DSN='$(PG_DSN)' $(GO) test -count=1 -timeout 30m ./...
 
 test-short: ## unit tests only: no embedded server, no PostgreSQL
-	$(GO) test -count=1 -short ./workflows/ ./config/ ./profile/ ./activities/
+	$(GO) test -count=1 -short ./workflows/ ./config/ ./profile/ ./activities/ ./tracing/
 
 vet: ## gofmt, go vet, golangci-lint (.golangci.yml), workflowcheck (the SDK's determinism analyzer) and helm lint of deploy/helm; tools installed into bin/tools
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookd/hookd/metrics"
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/profile"
@@ -31,6 +33,9 @@ type Deliverer struct {
 	Metrics *metrics.Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Tracer makes each attempt's span (AttemptSpanName); nil when tracing
+	// is off, and then no span is made and no traceparent sent.
+	Tracer trace.Tracer
 }
 
 // AttemptInput names the delivery to attempt. It carries ids only: the
@@ -105,7 +110,9 @@ func (d *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	}
 	number := w.Delivery.AttemptCount + 1
 	started := d.now()
-	res, headers := d.try(ctx, w, number, started)
+	tctx, span := d.startAttempt(ctx, w, number, in.Trigger)
+	res, headers := d.try(tctx, w, number, started)
+	span.end(res)
 	outcome := outcomeOf(res, in, started)
 	if res.StatusCode == http.StatusGone {
 		outcome.Disable = GoneReason
@@ -304,6 +311,7 @@ func (d *Deliverer) buildRequest(ctx context.Context, w *models.DeliveryWork, nu
 		req.Header[k] = vs
 	}
 	req.Header.Set("User-Agent", "hookd/1")
+	sendTraceparent(ctx, &w.Endpoint, req.Header)
 	return req, storedHeaders(req.Header, &w.Endpoint), nil
 }
 

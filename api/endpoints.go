@@ -15,25 +15,26 @@ import (
 // when it is created (or rotated). Secret headers (SecretHeaders: marked, or
 // secret by default) are shown with the value models.RedactedValue.
 type endpointJSON struct {
-	ID             string            `json:"id"`
-	TenantID       string            `json:"tenant_id"`
-	URL            string            `json:"url"`
-	Description    string            `json:"description"`
-	EventTypes     []string          `json:"event_types"`
-	Profile        string            `json:"profile"`
-	Secret         string            `json:"secret,omitempty"`
-	Headers        map[string]string `json:"headers"`
-	SecretHeaders  []string          `json:"secret_headers"`
-	RetrySchedule  models.Schedule   `json:"retry_schedule"`
-	Timeout        string            `json:"timeout"`
-	PauseThreshold int               `json:"pause_threshold"`
-	State          string            `json:"state"`
-	PausedAt       *time.Time        `json:"paused_at"`
-	PauseReason    string            `json:"pause_reason,omitempty"`
-	DisabledAt     *time.Time        `json:"disabled_at"`
-	DisabledReason string            `json:"disabled_reason,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
+	ID              string            `json:"id"`
+	TenantID        string            `json:"tenant_id"`
+	URL             string            `json:"url"`
+	Description     string            `json:"description"`
+	EventTypes      []string          `json:"event_types"`
+	Profile         string            `json:"profile"`
+	Secret          string            `json:"secret,omitempty"`
+	Headers         map[string]string `json:"headers"`
+	SecretHeaders   []string          `json:"secret_headers"`
+	RetrySchedule   models.Schedule   `json:"retry_schedule"`
+	Timeout         string            `json:"timeout"`
+	PauseThreshold  int               `json:"pause_threshold"`
+	State           string            `json:"state"`
+	PausedAt        *time.Time        `json:"paused_at"`
+	PauseReason     string            `json:"pause_reason,omitempty"`
+	DisabledAt      *time.Time        `json:"disabled_at"`
+	DisabledReason  string            `json:"disabled_reason,omitempty"`
+	SendTraceparent bool              `json:"send_traceparent"`
+	CreatedAt       time.Time         `json:"created_at"`
+	UpdatedAt       time.Time         `json:"updated_at"`
 }
 
 func toEndpointJSON(e *models.Endpoint, withSecret bool) endpointJSON {
@@ -43,7 +44,7 @@ func toEndpointJSON(e *models.Endpoint, withSecret bool) endpointJSON {
 		RetrySchedule: e.RetrySchedule, Timeout: models.FormatDuration(e.Timeout()),
 		PauseThreshold: e.PauseThreshold, State: e.State, PausedAt: e.PausedAt,
 		PauseReason: e.PauseReason, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason,
-		CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+		SendTraceparent: e.SendTraceparent, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
 	if out.Headers == nil {
 		out.Headers = map[string]string{}

@@ -30,6 +30,9 @@ type Deps struct {
 	// PublicURL (HOOKD_PUBLIC_URL), when set, is the base of the portal
 	// links handed out; otherwise each request's own scheme and Host.
 	PublicURL string
+	// Tracing, when set, is the middleware that makes each request's
+	// server span (tracing.Provider.Middleware); nil when tracing is off.
+	Tracing gin.HandlerFunc
 }
 
 // API holds the route handlers' dependencies.
@@ -50,6 +53,10 @@ func New(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	if d.Tracing != nil {
+		// First, so the span covers the whole request, a recovered panic too.
+		r.Use(d.Tracing)
+	}
 	r.Use(gin.Recovery(), a.limitBody, a.renderErrors)
 	r.NoRoute(h(func(c *gin.Context) error {
 		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no route " + c.Request.Method + " " + c.Request.URL.Path}

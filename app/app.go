@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ import (
 	"github.com/hookd/hookd/models"
 	"github.com/hookd/hookd/operations"
 	"github.com/hookd/hookd/temporalsetup"
+	"github.com/hookd/hookd/tracing"
 	"github.com/hookd/hookd/ui"
 	"github.com/hookd/hookd/worker"
 	"github.com/hookd/hookd/workflows"
@@ -68,6 +70,8 @@ type App struct {
 	metricsHTTP    *http.Server
 	stopReconciler context.CancelFunc
 	stopGauges     context.CancelFunc
+	// tracing is OpenTelemetry tracing; nil when off (no OTLP endpoint).
+	tracing *tracing.Provider
 
 	log    *slog.Logger
 	worker sdkworker.Worker
@@ -89,6 +93,9 @@ func Start(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, er
 			a.Stop(context.Background())
 		}
 	}()
+	if a.tracing, err = tracing.Start(ctx, cfg.Tracing, serviceName(cfg.Mode)); err != nil {
+		return nil, err
+	}
 	if cfg.Mode == config.ModeDev {
 		if err := a.startDevServer(ctx); err != nil {
 			return nil, err
@@ -142,8 +149,18 @@ func (a *App) openStore(ctx context.Context) (err error) {
 	return a.Store.Migrate(ctx)
 }
 
+// serviceName is the service.name of a process's spans, unless
+// OTEL_SERVICE_NAME says.
+func serviceName(mode config.Mode) string {
+	if mode == config.ModeDev {
+		return "hookd"
+	}
+	return "hookd-" + string(mode)
+}
+
 // connectTemporal dials Temporal, making the namespace first outside dev,
-// and registers hookd's search attributes.
+// and registers hookd's search attributes. With tracing on, the client (and
+// so the worker) carries the SDK's tracing interceptor.
 func (a *App) connectTemporal(ctx context.Context) (err error) {
 	cfg := a.Config
 	if cfg.Mode != config.ModeDev {
@@ -151,7 +168,15 @@ func (a *App) connectTemporal(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if a.Temporal, err = temporalsetup.Dial(ctx, cfg.TemporalOptions(), a.log); err != nil {
+	opts := cfg.TemporalOptions()
+	traced, err := a.tracing.TemporalInterceptor()
+	if err != nil {
+		return err
+	}
+	if traced != nil {
+		opts.Interceptors = append(slices.Clip(opts.Interceptors), traced)
+	}
+	if a.Temporal, err = temporalsetup.Dial(ctx, opts, a.log); err != nil {
 		return err
 	}
 	return temporalsetup.RegisterSearchAttributes(ctx, a.Temporal, cfg.TemporalNamespace)
@@ -228,7 +253,8 @@ func (a *App) startAPI() error {
 // handler is what the API's listener serves: the dashboard under /ui/, the
 // REST API everywhere else.
 func (a *App) handler(keys []string) http.Handler {
-	restAPI := api.New(api.Deps{Ops: a.Ops, APIKeys: keys, Logger: a.log, Metrics: a.Metrics, PublicURL: a.Config.PublicURL})
+	restAPI := api.New(api.Deps{Ops: a.Ops, APIKeys: keys, Logger: a.log, Metrics: a.Metrics, PublicURL: a.Config.PublicURL,
+		Tracing: a.tracing.Middleware()})
 	temporalUI := a.Config.TemporalUIURL
 	if temporalUI == "" && a.Dev != nil {
 		temporalUI = a.Dev.UIURL()
@@ -254,6 +280,7 @@ func (a *App) startWorker() error {
 		Logger:   a.log,
 		Reporter: a.Engine,
 		Metrics:  a.Metrics,
+		Tracer:   a.tracing.Tracer(activities.TracerName),
 	}
 	n := &activities.Notifier{Store: a.Store, Sender: a.Ops, Tenant: cfg.OperationalTenant, Logger: a.log}
 	a.worker = worker.New(worker.Deps{Store: a.Store, Client: a.Temporal, Logger: a.log, Deliverer: d, Engine: a.Engine,
@@ -309,7 +336,8 @@ func (a *App) Served() <-chan error { return a.served }
 
 // Stop shuts down in reverse order: the API stops taking requests and
 // finishes the ones in flight, the worker finishes its in-flight tasks, then
-// the client, the embedded server and the store close.
+// the client, the embedded server and the store close, and the spans not
+// yet exported are flushed.
 func (a *App) Stop(ctx context.Context) {
 	if a.http != nil {
 		sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
@@ -338,6 +366,10 @@ func (a *App) Stop(ctx context.Context) {
 	}
 	if a.Store != nil {
 		_ = a.Store.Close()
+	}
+	// Last, so the spans of everything above are sent.
+	if err := a.tracing.Shutdown(ctx); err != nil {
+		a.log.Warn("tracing.flush_failed", "error", err)
 	}
 }
 

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"github.com/hookd/hookd/tracing"
 )
 
 // Mode is the subcommand hookd runs as.
@@ -78,6 +80,10 @@ type Config struct {
 	// endpoint.unpaused, endpoint.disabled, delivery.exhausted) about the
 	// endpoints of every other tenant.
 	OperationalTenant string
+	// Tracing is where hookd sends its OpenTelemetry traces, from the
+	// standard OTEL_ variables (tracing.Variables); off when no OTLP
+	// endpoint is set.
+	Tracing tracing.Config
 }
 
 // Bounds and default of HOOKD_RETENTION.
@@ -335,6 +341,9 @@ func Load(mode Mode, environ []string) (Config, error) {
 			errs = append(errs, err)
 		}
 	}
+	if c.Tracing, err = tracing.Load(environ); err != nil {
+		errs = append(errs, err)
+	}
 	unparsed := map[string]bool{}
 	for _, s := range Settings {
 		v := env[s.Name]
@@ -391,6 +400,10 @@ func Usage() string {
 		fmt.Fprintf(&b, "  %-28s %s (default: %s)\n", s.Name, s.Help, s.shownDefault())
 	}
 	usageTemporal(&b)
+	b.WriteString("\nOpenTelemetry traces (off unless an OTLP endpoint is set):\n")
+	for _, v := range tracing.Variables {
+		fmt.Fprintf(&b, "  %-40s %s\n", v.Name, v.Help)
+	}
 	return b.String()
 }
 

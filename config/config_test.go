@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/hookd/hookd/tracing"
 )
 
 func TestDevNeedsNoSettings(t *testing.T) {
@@ -187,6 +189,33 @@ func TestUsageListsEverySettingWithItsDefault(t *testing.T) {
 	for _, v := range TemporalVariables {
 		require.Contains(t, usage, v.Name)
 	}
+	for _, v := range tracing.Variables {
+		require.Contains(t, usage, v.Name)
+	}
+}
+
+// TestREADMEListsTracingVariables: the README documents each OpenTelemetry
+// variable hookd reads.
+func TestREADMEListsTracingVariables(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	require.NoError(t, err)
+	for _, v := range tracing.Variables {
+		require.True(t, strings.Contains(string(readme), "`"+v.Name+"`"), "the README names `%s`", v.Name)
+	}
+}
+
+// Tracing is read with the other settings: off without an OTLP endpoint, on
+// with one, and an OTEL_ value hookd cannot use stops start-up naming it
+// (OTEL_ variables are not HOOKD_ ones: none is refused as unknown).
+func TestTracingIsReadWithTheSettings(t *testing.T) {
+	c, err := Load(ModeDev, []string{"OTEL_SERVICE_NAME=x", "OTEL_SOMETHING_ELSE=y"})
+	require.NoError(t, err)
+	require.False(t, c.Tracing.Enabled())
+	c, err = Load(ModeDev, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318"})
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:4318/v1/traces", c.Tracing.Endpoint)
+	_, err = Load(ModeDev, []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318", "OTEL_EXPORTER_OTLP_PROTOCOL=http/json"})
+	require.ErrorContains(t, err, "OTEL_EXPORTER_OTLP_PROTOCOL")
 }
 
 // TestREADMEListsTemporalVariables: the README documents each of Temporal's

@@ -70,8 +70,11 @@ type Endpoint struct {
 	// to the health workflow carry it, so the workflow applies them in the
 	// order the store made them, whatever order they arrive in.
 	HealthSeq int64 `gorm:"not null;default:0"`
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// SendTraceparent opts the receiver in to the W3C traceparent header of
+	// each attempt's span, sent while hookd traces (OpenTelemetry).
+	SendTraceparent bool `gorm:"not null;default:false"`
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // Timeout is the per-attempt timeout.
@@ -220,6 +223,7 @@ func (s *Store) ListEndpoints(ctx context.Context, f EndpointFilter) ([]Endpoint
 var updatableColumns = map[string]bool{
 	"url": true, "description": true, "event_types": true, "profile": true, "secret": true,
 	"headers": true, "secret_headers": true, "retry_schedule": true, "timeout_ms": true, "pause_threshold": true,
+	"send_traceparent": true,
 }
 
 // UpdateEndpoint writes the named columns of e, and updated_at, and nothing

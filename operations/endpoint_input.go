@@ -26,6 +26,9 @@ type EndpointInput struct {
 	Timeout        *string           `json:"timeout"`
 	PauseThreshold *int              `json:"pause_threshold"`
 	Description    *string           `json:"description"`
+	// SendTraceparent opts the receiver in to the traceparent of each
+	// attempt (W3C Trace Context), sent while hookd traces.
+	SendTraceparent *bool `json:"send_traceparent"`
 }
 
 // reservedHeaders cannot be set per endpoint: the HTTP layer or the profile owns them.
@@ -44,7 +47,7 @@ type fieldApplier func(next, cur *models.Endpoint, in *EndpointInput) ([]string,
 var endpointFields = []fieldApplier{
 	applyURL, applyTenant, applyEventTypes, applyProfile, applySecret,
 	applyHeaders, applySecretHeaders, applyRetrySchedule, applyTimeout,
-	applyPauseThreshold, applyDescription,
+	applyPauseThreshold, applyDescription, applySendTraceparent,
 }
 
 // applyEndpointInput validates the fields present in in and copies them
@@ -226,6 +229,14 @@ func applyDescription(next, _ *models.Endpoint, in *EndpointInput) ([]string, er
 	}
 	next.Description = *in.Description
 	return []string{"description"}, nil
+}
+
+func applySendTraceparent(next, _ *models.Endpoint, in *EndpointInput) ([]string, error) {
+	if in.SendTraceparent == nil {
+		return nil, nil
+	}
+	next.SendTraceparent = *in.SendTraceparent
+	return []string{"send_traceparent"}, nil
 }
 
 // validateURL checks an endpoint's URL: http or https, with a host, without

@@ -27,6 +27,8 @@ type endpointForm struct {
 	RetrySchedule  string   // durations, comma-separated
 	Timeout        string
 	PauseThreshold string
+	// SendTraceparent is the checkbox: send each attempt's traceparent.
+	SendTraceparent bool
 }
 
 // readEndpointForm reads the form of a POST.
@@ -38,6 +40,7 @@ func readEndpointForm(r *http.Request) endpointForm {
 		Description: f.Get("description"), Profile: f.Get("profile"), EventTypes: f["event_types"],
 		MoreEventTypes: f.Get("more_event_types"), Headers: f.Get("headers"), RetrySchedule: f.Get("retry_schedule"),
 		Timeout: strings.TrimSpace(f.Get("timeout")), PauseThreshold: strings.TrimSpace(f.Get("pause_threshold")),
+		SendTraceparent: f.Get("send_traceparent") != "",
 	}
 }
 
@@ -55,7 +58,8 @@ func formOf(ep *models.Endpoint) endpointForm {
 	}
 	return endpointForm{ID: ep.ID, TenantID: ep.TenantID, URL: ep.URL, Description: ep.Description, Profile: ep.Profile,
 		EventTypes: ep.EventTypes, Headers: strings.Join(headers, "\n"), RetrySchedule: strings.Join(schedule, ", "),
-		Timeout: models.FormatDuration(ep.Timeout()), PauseThreshold: strconv.Itoa(ep.PauseThreshold)}
+		Timeout: models.FormatDuration(ep.Timeout()), PauseThreshold: strconv.Itoa(ep.PauseThreshold),
+		SendTraceparent: ep.SendTraceparent}
 }
 
 // Picked reports whether the filter name is among the form's event types.
@@ -63,7 +67,8 @@ func (f endpointForm) Picked(name string) bool { return slices.Contains(f.EventT
 
 // input is the operation's input of the form. Creating, blank fields are
 // left out (the operation's defaults apply); editing, every field is given
-// except a blank schedule, timeout or threshold, which stay as they are.
+// except a blank schedule, timeout or threshold, which stay as they are (an
+// unchecked box is false: a browser sends nothing for it).
 func (f endpointForm) input(creating bool) (operations.EndpointInput, error) {
 	in := operations.EndpointInput{URL: &f.URL, Description: &f.Description}
 	if creating {
@@ -92,6 +97,9 @@ func (f endpointForm) input(creating bool) (operations.EndpointInput, error) {
 			return in, formInvalid("pause_threshold", "must be a whole number")
 		}
 		in.PauseThreshold = &n
+	}
+	if f.SendTraceparent || !creating {
+		in.SendTraceparent = &f.SendTraceparent
 	}
 	return in, nil
 }

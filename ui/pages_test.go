@@ -184,3 +184,27 @@ func TestRetryOfAFinishedDeliveryStartsANewRun(t *testing.T) {
 		require.Equal(t, []string{d.ID}, e.engine.redelivered())
 	})
 }
+
+// The traceparent opt-in is a checkbox: checked on create sets it, the edit
+// form shows it checked, and saving the form unchecked turns it off.
+func TestTheTraceparentOptInIsACheckbox(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		b := e.browser()
+		csrf := b.signIn()
+		p := b.post("/ui/endpoints", url.Values{"csrf": {csrf}, "tenant_id": {"acme"}, "url": {"https://example.com/traced"},
+			"send_traceparent": {"true"}})
+		require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+		eps, err := e.ops.ListEndpoints(e.ctx, models.EndpointFilter{TenantID: "acme"})
+		require.NoError(t, err)
+		require.Len(t, eps, 1)
+		require.True(t, eps[0].SendTraceparent)
+		contains(t, b.get("/ui/endpoints/"+eps[0].ID+"/edit").Body, `name="send_traceparent" value="true" checked`)
+		contains(t, b.get("/ui/endpoints/"+eps[0].ID).Body, `id="send-traceparent">each attempt sends its <code>traceparent</code>`)
+
+		edited := b.post("/ui/endpoints/"+eps[0].ID, url.Values{"csrf": {csrf}, "url": {"https://example.com/traced"}, "event_types": {"*"}})
+		require.Equal(t, http.StatusSeeOther, edited.Status, edited.Body)
+		got, err := e.ops.GetEndpoint(e.ctx, eps[0].ID)
+		require.NoError(t, err)
+		require.False(t, got.SendTraceparent, "unchecked: off")
+	})
+}
