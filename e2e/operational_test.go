@@ -137,6 +137,13 @@ func TestA410DisablesTheEndpointTellsTheOperatorAndEnableReleasesHeldEvents(t *t
 			return d["status"] == models.DeliveryHeld
 		})
 		require.Len(t, rcv.requests(), 1, "a disabled endpoint receives nothing")
+		for _, action := range []string{"unpause", "pause"} {
+			status, out := c.do("POST", "/v1/endpoints/"+epID+"/"+action, nil)
+			require.Equal(t, http.StatusConflict, status, "%s of a disabled endpoint: %v", action, out)
+			require.Contains(t, out["error"].(map[string]any)["message"], "/enable", "the answer says what to do")
+		}
+		_, h = c.do("GET", "/v1/endpoints/"+epID+"/health", nil)
+		require.Equal(t, models.EndpointDisabled, h["state"], "a refused pause or unpause changes nothing")
 
 		gone.Store(false)
 		status, h = c.do("POST", "/v1/endpoints/"+epID+"/enable", nil)

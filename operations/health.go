@@ -2,6 +2,7 @@ package operations
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/hookd/hookd/models"
@@ -57,6 +58,9 @@ func (o *Ops) Pause(ctx context.Context, id, reason string) (Health, error) {
 	if err != nil {
 		return Health{}, err
 	}
+	if err := notDisabled(ep, "pause"); err != nil {
+		return Health{}, err
+	}
 	if err := o.engine.SignalEndpoint(ctx, ep, workflows.SignalPause, workflows.PauseSignal{Reason: reason}); err != nil {
 		return Health{}, err
 	}
@@ -70,10 +74,25 @@ func (o *Ops) Unpause(ctx context.Context, id string) (Health, error) {
 	if err != nil {
 		return Health{}, err
 	}
+	if err := notDisabled(ep, "unpause"); err != nil {
+		return Health{}, err
+	}
 	if err := o.engine.SignalEndpoint(ctx, ep, workflows.SignalUnpause, nil); err != nil {
 		return Health{}, err
 	}
 	return o.awaitState(ctx, ep.ID, models.EndpointActive)
+}
+
+// notDisabled refuses to pause or unpause a disabled endpoint: its health
+// workflow would never reach the state asked for, and only Enable ends the
+// disabling.
+func notDisabled(ep *models.Endpoint, action string) error {
+	if ep.State != models.EndpointDisabled {
+		return nil
+	}
+	return &Error{Kind: Conflict, Message: fmt.Sprintf(
+		"endpoint %s is disabled (%s), so it cannot %s; POST /v1/endpoints/%s/enable enables it and releases its held deliveries",
+		ep.ID, ep.DisabledReason, action, ep.ID)}
 }
 
 // Enable enables an endpoint disabled after its receiver answered 410
@@ -104,7 +123,9 @@ func (o *Ops) awaitState(ctx context.Context, id, want string) (Health, error) {
 	wait, cancel := context.WithTimeout(ctx, AwaitTimeout)
 	defer cancel()
 	for {
-		ep, err := o.store.GetEndpoint(wait, id)
+		// Read with the request's context: the wait running out while a
+		// read is under way is an answer (not yet applied), not an error.
+		ep, err := o.store.GetEndpoint(ctx, id)
 		if err != nil {
 			return Health{}, storeError(err, "endpoint", id)
 		}

@@ -101,3 +101,32 @@ func TestReplayRefusesAMissingOrEmptyRange(t *testing.T) {
 		require.Empty(t, e.engine.signalsSent())
 	})
 }
+
+// A pause the workflow has not applied within AwaitTimeout answers the
+// health as it is, not an error (the wait running out mid-read was a 500
+// on PostgreSQL).
+func TestPauseNotYetAppliedAnswersTheHealthAsItIs(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		ep := e.endpoint(models.NewID("tenant"))
+		h, err := e.ops.Pause(e.ctx, ep.ID, "")
+		require.NoError(t, err)
+		require.False(t, h.Applied)
+		require.Equal(t, models.EndpointActive, h.Endpoint.State)
+	})
+}
+
+// A disabled endpoint is neither paused nor unpaused (its workflow would
+// never get there): the refusal says to enable it, and nothing is signalled.
+func TestPauseAndUnpauseOfADisabledEndpointAreRefused(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		ep := e.endpoint(models.NewID("tenant"))
+		_, err := e.store.DisableEndpoint(e.ctx, ep.ID, "the receiver answered 410 Gone", time.Now())
+		require.NoError(t, err)
+		_, err = e.ops.Pause(e.ctx, ep.ID, "")
+		requireKind(t, err, Conflict, "")
+		require.Contains(t, err.Error(), "/v1/endpoints/"+ep.ID+"/enable")
+		_, err = e.ops.Unpause(e.ctx, ep.ID)
+		requireKind(t, err, Conflict, "")
+		require.Empty(t, e.engine.signalsSent())
+	})
+}
