@@ -11,18 +11,11 @@ func (a *API) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "o
 // readyz answers 200 when the database and Temporal both answer.
 func (a *API) readyz(c *gin.Context) error {
 	r := a.ops.Ready(c.Request.Context())
-	checks := gin.H{"database": "ok", "temporal": "ok"}
-	if !r.Database {
-		checks["database"] = "unavailable"
-	}
-	if !r.Engine {
-		checks["temporal"] = "unavailable"
-	}
 	status := http.StatusOK
 	if !r.Ready() {
 		status = http.StatusServiceUnavailable
 	}
-	c.JSON(status, gin.H{"ready": r.Ready(), "checks": checks})
+	c.JSON(status, gin.H{"ready": r.Ready(), "checks": r.Checks()})
 	return nil
 }
 

@@ -18,18 +18,11 @@ func probes(mux *http.ServeMux, ops *operations.Ops) {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ready := ops.Ready(r.Context())
-		checks := map[string]string{"database": "ok", "temporal": "ok"}
-		if !ready.Database {
-			checks["database"] = "unavailable"
-		}
-		if !ready.Engine {
-			checks["temporal"] = "unavailable"
-		}
 		status := http.StatusOK
 		if !ready.Ready() {
 			status = http.StatusServiceUnavailable
 		}
-		writeJSON(w, status, map[string]any{"ready": ready.Ready(), "checks": checks})
+		writeJSON(w, status, map[string]any{"ready": ready.Ready(), "checks": ready.Checks()})
 	})
 }
 

@@ -139,10 +139,7 @@ func (o *Ops) storeBatch(ctx context.Context, items []*batchItem) error {
 		if err := o.checkEvent(ctx, it.req, eps); err != nil {
 			return atItem(i, err)
 		}
-		fresh = append(fresh, models.NewEvent{Endpoints: eps, Event: models.Event{
-			ID: models.NewID("evt"), TenantID: it.req.TenantID, Type: it.req.Type, Payload: string(it.req.Payload),
-			OccurredAt: it.req.OccurredAt, IdempotencyKey: it.req.IdempotencyKey, RequestHash: hash, CreatedAt: now,
-		}})
+		fresh = append(fresh, models.NewEvent{Endpoints: eps, Event: newEvent(it.req, hash, now)})
 		freshItems = append(freshItems, it)
 	}
 	if len(fresh) == 0 {

@@ -151,15 +151,19 @@ func (o *Ops) storeEvent(ctx context.Context, r ingestRequest, hash string, now 
 	if err := o.checkEvent(ctx, r, endpoints); err != nil {
 		return models.Ingested{}, err
 	}
-	ev := models.Event{
-		ID: models.NewID("evt"), TenantID: r.TenantID, Type: r.Type, Payload: string(r.Payload),
-		OccurredAt: r.OccurredAt, IdempotencyKey: r.IdempotencyKey, RequestHash: hash, CreatedAt: now,
-	}
-	in, err := o.store.IngestEvent(ctx, ev, endpoints)
+	in, err := o.store.IngestEvent(ctx, newEvent(r, hash, now), endpoints)
 	if err != nil {
 		return in, idempotencyError(err)
 	}
 	return in, nil
+}
+
+// newEvent is the event a checked request stores.
+func newEvent(r ingestRequest, hash string, now time.Time) models.Event {
+	return models.Event{
+		ID: models.NewID("evt"), TenantID: r.TenantID, Type: r.Type, Payload: string(r.Payload),
+		OccurredAt: r.OccurredAt, IdempotencyKey: r.IdempotencyKey, RequestHash: hash, CreatedAt: now,
+	}
 }
 
 // startPending starts (or, on a replayed request, makes sure of) the
